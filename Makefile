@@ -1,0 +1,166 @@
+# VSMR for Xen: the one entry point.
+#
+#   make            build the library, daemons, tools (into build/)
+#   make check      unit tests, again under ASan+UBSan, then integration tests
+#   make bench      benchmarks (figures as ratios against same-run baselines)
+#   make demo       the main job (see README.md)
+#   make fuzz       run every fuzz target for FUZZ_SECONDS each
+#   make lab        build the Xen-in-QEMU lab images;  make lab-check  runs it
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make deps       install the Debian packages everything needs
+#
+# Sources are discovered by folder: every .c under tools/libvsmr/ goes into
+# the library, every tests/unit/test_*.c is one Check test program, every
+# tests/fuzz/fuzz_*.c one libFuzzer target, every bench/bench_*.c one
+# benchmark. Programs are listed in PROGRAMS below.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+SAN     ?= 0
+CC      ?= cc
+FUZZ_SECONDS ?= 30
+
+VERSION := 0.1.0
+
+PKGS    := libxxhash libsodium libnl-route-3.0 libnl-3.0 check
+XENLIBS := -lxenctrl -lxenforeignmemory -lxenstore -lxenlight -lxentoollog \
+           -lxenguest -lxenevtchn -lxencall -lxengnttab
+RDMALIBS := -libverbs -lrdmacm
+
+CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+               -Wmissing-prototypes -Wno-unused-parameter -fPIC -g \
+               -D_GNU_SOURCE -Itools/libvsmr/include -Itools/libvsmr \
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ifeq ($(SAN),1)
+  OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+         -fno-sanitize-recover=undefined
+else
+  OPT := -O2
+endif
+CFLAGS  ?=
+ALL_CFLAGS := $(CFLAGS_BASE) $(OPT) $(CFLAGS)
+LDLIBS  := $(shell pkg-config --libs libxxhash libsodium libnl-route-3.0 libnl-3.0 2>/dev/null) \
+           $(XENLIBS) $(RDMALIBS) -lpthread -lm
+CHECKLIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+LIB_SRCS := $(sort $(shell find tools/libvsmr -name '*.c'))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIBA     := $(BUILD)/libvsmr.a
+LIBSO    := $(BUILD)/libvsmr.so.0
+
+# Programs: each tools/<dir>/program.mk adds itself, e.g.
+#   PROGRAMS += vsmrd
+#   vsmrd_DIR := tools/vsmrd
+# and every .c in that folder is linked with libvsmr.a into build/bin/vsmrd.
+PROGRAMS :=
+-include $(sort $(wildcard tools/*/program.mk))
+
+PROG_BINS := $(PROGRAMS:%=$(BUILD)/bin/%)
+
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all deps check unit integration bench demo fuzz fuzz-build lab lab-check \
+        install clean
+.DEFAULT_GOAL := all
+
+all: deps-ok $(LIBA) $(LIBSO) $(PROG_BINS) $(BUILD)/libvsmr.pc
+
+deps:
+	@sh scripts/deps.sh
+deps-ok:
+	@test -f $(BUILD)/.deps-ok || { sh scripts/deps.sh && mkdir -p $(BUILD) && touch $(BUILD)/.deps-ok; }
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBA): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBSO): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libvsmr.so.0 $(OPT) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libvsmr.pc: tools/libvsmr/libvsmr.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+define program_rule
+$(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard $$($(1)_DIR)/*.c)) $(LIBA)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(OPT) -o $$@ $$^ $(LDLIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
+
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELPERS:%.c=$(BUILD)/%.o) $(LIBA) $(PROG_BINS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS:%.c=$(BUILD)/%.o) $(LIBA) $(CHECKLIBS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+# --- tests -----------------------------------------------------------------
+
+# Unit tests run with VSMR_BIN pointing at this build's programs.
+unit: all $(UNIT_BINS)
+	@BUILD=$(BUILD) sh tests/run-unit.sh $(UNIT_BINS)
+
+check: deps-ok
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 unit
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory fuzz-build
+
+integration: all
+	@BUILD=$(BUILD) sh tests/run-integration.sh
+
+bench: all $(BENCH_BINS)
+	@BUILD=$(BUILD) sh bench/run.sh $(BENCH_BINS)
+
+demo: all
+	@BUILD=$(BUILD) sh scripts/demo.sh
+
+# --- fuzzing (clang + libFuzzer) -------------------------------------------
+
+FUZZ_BUILD := build/fuzz
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB_SRCS := $(filter-out tools/libvsmr/guest/xen/%,$(LIB_SRCS))
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+fuzz: deps-ok $(FUZZ_BINS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BINS)
+
+# --- the Xen lab -----------------------------------------------------------
+
+lab: all
+	@VSMR_DEPS_LAB=1 sh scripts/deps.sh
+	@sh tests/lab/build.sh
+
+lab-check: lab
+	@sh tests/lab/check.sh
+
+# --- install ---------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	           $(DESTDIR)$(PREFIX)/include/vsmr $(DESTDIR)$(PREFIX)/sbin
+	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libvsmr.so.0 $(DESTDIR)$(PREFIX)/lib/libvsmr.so
+	install -m 644 tools/libvsmr/include/vsmr/*.h $(DESTDIR)$(PREFIX)/include/vsmr/
+	install -m 644 $(BUILD)/libvsmr.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(PROG_BINS) $(DESTDIR)$(PREFIX)/sbin/
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

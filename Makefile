@@ -76,34 +76,40 @@ deps:
 deps-ok:
 	@test -f $(BUILD)/.deps-ok || { sh scripts/deps.sh && mkdir -p $(BUILD) && touch $(BUILD)/.deps-ok; }
 
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(LIBSO): $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libvsmr.so.0 $(OPT) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) -shared -Wl,-soname,libvsmr.so.0 $(OPT) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libvsmr.pc: tools/libvsmr/libvsmr.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 define program_rule
 $(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard $$($(1)_DIR)/*.c)) $(LIBA)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $(OPT) -o $$@ $$^ $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $$@")
+	$(Q)$$(CC) $(OPT) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELPERS:%.c=$(BUILD)/%.o) $(LIBA) $(PROG_BINS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS:%.c=$(BUILD)/%.o) $(LIBA) $(CHECKLIBS) $(LDLIBS)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS:%.c=$(BUILD)/%.o) $(LIBA) $(CHECKLIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
 # --- tests -----------------------------------------------------------------
 
@@ -133,7 +139,8 @@ FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_LIB_SRCS := $(filter-out tools/libvsmr/guest/xen/%,$(LIB_SRCS))
 $(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
-	clang $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)clang $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 fuzz: deps-ok $(FUZZ_BINS)

@@ -1,0 +1,2 @@
+PROGRAMS += vsmr-simguest
+vsmr-simguest_DIR := tools/sim-guest

@@ -2,10 +2,13 @@
  * hash.c - hashing guest pages in parallel (XXH3-128), comparing hash
  * lists, and turning dirty bitmaps into page lists.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <xxhash.h>
 
 #include "common/err.h"
+#include "hash/xxh3_wide.h"
 #include "vsmr/hash.h"
 
 #define MAX_BATCH 4096u
@@ -16,10 +19,36 @@ struct hash_job {
     vsmr_page_hash *out;
 };
 
-vsmr_page_hash vsmr_hash_page(const void *page)
+static vsmr_page_hash hash_page_baseline(const void *page)
 {
     XXH128_hash_t h = XXH3_128bits(page, VSMR_PAGE_SIZE);
     return (vsmr_page_hash){h.low64, h.high64};
+}
+
+typedef vsmr_page_hash (*page_hash_fn)(const void *page);
+
+/* The widest variant this build and this CPU both have; set VSMR_HASH=sse2
+ * to force libxxhash's own (baseline) code. */
+static page_hash_fn pick_page_hash(void)
+{
+    const char *force = getenv("VSMR_HASH");
+    if (force && !strcmp(force, "sse2"))
+        return hash_page_baseline;
+    __builtin_cpu_init();
+    if (vsmr_xxh3_have_avx2 && __builtin_cpu_supports("avx2"))
+        return vsmr_xxh3_page_avx2;
+    return hash_page_baseline;
+}
+
+vsmr_page_hash vsmr_hash_page(const void *page)
+{
+    static _Atomic(page_hash_fn) chosen;
+    page_hash_fn fn = atomic_load_explicit(&chosen, memory_order_relaxed);
+    if (!fn) {
+        fn = pick_page_hash();
+        atomic_store_explicit(&chosen, fn, memory_order_relaxed);
+    }
+    return fn(page);
 }
 
 static int hash_batch(void *ctx, size_t first, size_t count)

@@ -1,0 +1,2 @@
+PROGRAMS += vsmr-simdemo
+vsmr-simdemo_DIR := tools/simdemo

@@ -199,8 +199,10 @@ static void tick_leader(struct vsmr_log *l)
 {
     l->heartbeat_elapsed++;
     l->election_elapsed++;
-    if (l->transfer_to && ++l->transfer_elapsed >= l->cfg.election_ticks)
-        l->transfer_to = 0;  /* target never caught up: give up */
+    if (l->transfer_to && ++l->transfer_elapsed >= l->cfg.election_ticks) {
+        l->transfer_failed = l->transfer_to;  /* it never took over */
+        l->transfer_to = 0;
+    }
     if (l->election_elapsed >= l->cfg.election_ticks) {
         l->election_elapsed = 0;
         if (!quorum_active(l)) {   /* check-quorum: we may be cut off */

@@ -51,6 +51,7 @@ struct vsmr_log {
     struct peer peers[VSMR_LOG_MAX_NODES];
     uint32_t transfer_to;       /* leadership transfer target, 0: none */
     uint32_t transfer_elapsed;
+    uint32_t transfer_failed;   /* last target that did not take over */
 
     /* outbox and the ready batch handed out */
     struct out_msg *out;

@@ -154,7 +154,12 @@ void maybe_transfer_from_witness(struct vsmr_log *l)
         if (kind_of(l, p) == VSMR_LOG_WITNESS ||
             peer_of(l, p)->match != l->store.last)
             continue;
-        if (!best || kind_of(l, p) == VSMR_LOG_PRIMARY)
+        /* the last target did not take over (a learner, or cut off):
+         * try another one first */
+        bool prefer = best == l->transfer_failed ||
+                      (kind_of(l, p) == VSMR_LOG_PRIMARY &&
+                       p != l->transfer_failed);
+        if (!best || prefer)
             best = p;
     }
     if (best)

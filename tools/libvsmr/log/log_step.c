@@ -47,7 +47,10 @@ static const char *check_msg(const struct vsmr_log *l, const struct vsmr_msg *m)
         m->hint > VSMR_LOG_MAX_INDEX ||
         m->index + m->n_entries > VSMR_LOG_MAX_INDEX)
         return "index or term out of range";
-    if (m->term == 0)
+    bool response = m->type == VSMR_MSG_APPEND_RESP ||
+                    m->type == VSMR_MSG_VOTE_RESP ||
+                    m->type == VSMR_MSG_PREVOTE_RESP;
+    if (m->term == 0 && !response)   /* only a refusal can come from term 0 */
         return "term 0";
     if ((m->type == VSMR_MSG_APPEND || m->type == VSMR_MSG_SNAPSHOT) &&
         m->log_term > m->term)

@@ -1,0 +1,328 @@
+/*
+ * test_engine.c - the sync protocol end to end on two sim guests in one
+ * process, joined by in-memory queues: memory identical after every sync
+ * (verify mode), outputs released only after their epoch commits, only
+ * divergent pages travel, Remus mode as the baseline, aborts in every
+ * phase leave both guests running and the next sync repairs them, hostile
+ * frames are refused.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "simtest.h"
+#include "sync/engine.h"
+#include "vsmr/hash.h"
+
+#define SPEC "pages=2048,workers=4"
+#define MAXQ 4096
+
+struct frame { size_t len; uint8_t *data; };
+struct side {
+    vsmr_guest *g;
+    struct vsmr_engine *e;
+    struct frame q[MAXQ];        /* frames on their way TO this side */
+    size_t qn;
+    struct side *peer;
+    uint64_t released, released_bad;
+    bool drop_outgoing;          /* simulate a cut link */
+};
+
+static int sim_inject(void *ctx, const void *in, size_t len)
+{
+    return vsmr_sim_send(ctx, in, len);
+}
+static int sim_collect(void *ctx, void *buf, size_t cap, size_t *len)
+{
+    return vsmr_sim_recv(ctx, buf, cap, len, 0);
+}
+static int sim_served(void *ctx, bool *all)
+{
+    *all = vsmr_sim_completed(ctx) == vsmr_sim_sent(ctx);
+    return VSMR_OK;
+}
+
+static int send_to_peer(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct side *s = ctx;
+    if (s->drop_outgoing)
+        return VSMR_OK;
+    ck_assert_uint_lt(s->peer->qn, MAXQ);
+    struct frame *f = &s->peer->q[s->peer->qn++];
+    f->data = malloc(len);
+    memcpy(f->data, frame, len);
+    f->len = len;
+    return VSMR_OK;
+}
+
+static void on_release(void *ctx, const struct vsmr_output *o)
+{
+    struct side *s = ctx;
+    struct vsmr_sync_status st;
+    vsmr_engine_status(s->e, &st);
+    s->released++;
+    if (o->epoch > st.committed_epoch)   /* released before its commit */
+        s->released_bad++;
+}
+
+static void make_side(struct side *s, enum vsmr_sync_role role,
+                      enum vsmr_sync_mode mode)
+{
+    memset(s, 0, sizeof *s);
+    s->g = simtest_open(SPEC);
+    struct vsmr_engine_config c = {
+        .role = role, .mode = mode, .verify = true, .hash_threads = 2,
+        .io = {sim_inject, sim_collect, sim_served, s->g},
+        .send = send_to_peer, .release = on_release, .ctx = s,
+    };
+    ck_assert_msg(vsmr_engine_new(&c, s->g, &s->e) == VSMR_OK, "%s",
+                  vsmr_errmsg());
+}
+
+static void free_side(struct side *s)
+{
+    for (size_t i = 0; i < s->qn; i++)
+        free(s->q[i].data);
+    vsmr_engine_free(s->e);
+    vsmr_guest_close(s->g);
+}
+
+/* Polls both and delivers frames until neither is syncing. */
+static void run_until_quiet(struct side *a, struct side *b)
+{
+    for (int i = 0; i < 20000; i++) {
+        struct side *both[2] = {a, b};
+        for (int k = 0; k < 2; k++) {
+            struct side *s = both[k];
+            vsmr_engine_poll(s->e);
+            size_t n = s->qn;
+            s->qn = 0;
+            for (size_t f = 0; f < n; f++) {
+                vsmr_engine_message(s->e, s->q[f].data, s->q[f].len);
+                free(s->q[f].data);
+            }
+        }
+        if (!vsmr_engine_syncing(a->e) && !vsmr_engine_syncing(b->e) &&
+            !a->qn && !b->qn)
+            return;
+        usleep(200);
+    }
+    ck_abort_msg("sync did not finish");
+}
+
+static uint64_t next_index = 1;
+
+static void feed(struct side *a, struct side *b, uint64_t seed, int n)
+{
+    uint8_t buf[VSMR_SIM_MAX_MSG], val[300];
+    uint64_t s = seed;
+    for (int i = 0; i < n; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        char key[24];
+        snprintf(key, sizeof key, "k%llu", (unsigned long long)(s >> 33) % 3000);
+        size_t vlen = 10 + (s >> 20) % 250;
+        memset(val, (int)i, vlen);
+        int op = (s >> 40) % 4 ? VSMR_SIM_SET : VSMR_SIM_GET;
+        size_t len = vsmr_sim_encode_request(buf, sizeof buf, (uint32_t)i, op,
+                                             key, strlen(key), val,
+                                             op == VSMR_SIM_SET ? vlen : 0, 0);
+        uint64_t index = next_index++;
+        ck_assert_int_eq(vsmr_engine_input(a->e, index, buf, len), VSMR_OK);
+        ck_assert_int_eq(vsmr_engine_input(b->e, index, buf, len), VSMR_OK);
+    }
+}
+
+static void sync_both(struct side *a, struct side *b, uint64_t epoch)
+{
+    uint64_t index = next_index++;
+    ck_assert_int_eq(vsmr_engine_sync(a->e, epoch, index), VSMR_OK);
+    ck_assert_int_eq(vsmr_engine_sync(b->e, epoch, index), VSMR_OK);
+    run_until_quiet(a, b);
+}
+
+static size_t memory_differs(struct side *a, struct side *b)
+{
+    uint64_t pages = vsmr_guest_page_count(a->g);
+    uint64_t *pfns = malloc(pages * 8);
+    vsmr_page_hash *ha = malloc(pages * sizeof *ha), *hb = malloc(pages * sizeof *hb);
+    size_t *idx = malloc(pages * sizeof *idx), n;
+    vsmr_pool *pool;
+    ck_assert_int_eq(vsmr_pool_new(2, &pool), VSMR_OK);
+    for (uint64_t i = 0; i < pages; i++)
+        pfns[i] = i;
+    ck_assert_int_eq(vsmr_guest_pause(a->g), VSMR_OK);
+    ck_assert_int_eq(vsmr_guest_pause(b->g), VSMR_OK);
+    ck_assert_int_eq(vsmr_hash_pages(pool, a->g, pfns, pages, 0, ha), VSMR_OK);
+    ck_assert_int_eq(vsmr_hash_pages(pool, b->g, pfns, pages, 0, hb), VSMR_OK);
+    vsmr_hash_diff(ha, hb, pages, idx, &n);
+    vsmr_guest_unpause(a->g);
+    vsmr_guest_unpause(b->g);
+    vsmr_pool_free(pool);
+    free(pfns); free(ha); free(hb); free(idx);
+    return n;
+}
+
+START_TEST(vsmr_epochs_identical_and_outputs_held)
+{
+    struct side p, b;
+    make_side(&p, VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_VSMR);
+    make_side(&b, VSMR_SYNC_BACKUP, VSMR_SYNC_MODE_VSMR);
+    p.peer = &b;
+    b.peer = &p;
+    uint64_t divergent = 0, unions = 0;
+    for (uint64_t e = 1; e <= 6; e++) {
+        feed(&p, &b, e, 800);
+        /* Before the sync, nothing of this epoch has left the primary. */
+        for (int i = 0; i < 50; i++)
+            vsmr_engine_poll(p.e);
+        ck_assert_uint_eq(p.released_bad, 0);
+        sync_both(&p, &b, e);
+        struct vsmr_sync_status sp, sb;
+        vsmr_engine_status(p.e, &sp);
+        vsmr_engine_status(b.e, &sb);
+        ck_assert_msg(sp.committed_epoch == e && sb.committed_epoch == e,
+                      "epoch %llu: primary %llu backup %llu (%s / %s)",
+                      (unsigned long long)e,
+                      (unsigned long long)sp.committed_epoch,
+                      (unsigned long long)sb.committed_epoch, sp.reason,
+                      sb.reason);
+        ck_assert_uint_eq(memory_differs(&p, &b), 0);
+        const struct vsmr_epoch_metrics *m = vsmr_engine_last(p.e);
+        ck_assert(m->committed);
+        divergent += m->divergent;
+        unions += m->union_pages;
+    }
+    ck_assert_uint_eq(p.released_bad, 0);
+    ck_assert_uint_gt(p.released, 6 * 700);   /* the responses went out */
+    ck_assert_uint_eq(b.released, 0);         /* the backup's never do */
+    ck_assert_uint_gt(divergent, 0);
+    ck_assert_uint_lt(divergent * 3, unions); /* most pages stay home */
+    free_side(&p);
+    free_side(&b);
+}
+END_TEST
+
+START_TEST(remus_mode_sends_every_dirty_page)
+{
+    struct side p, b;
+    make_side(&p, VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_REMUS);
+    make_side(&b, VSMR_SYNC_BACKUP, VSMR_SYNC_MODE_REMUS);
+    p.peer = &b;
+    b.peer = &p;
+    for (uint64_t e = 1; e <= 3; e++) {
+        feed(&p, &b, e, 500);
+        sync_both(&p, &b, e);
+        const struct vsmr_epoch_metrics *m = vsmr_engine_last(p.e);
+        ck_assert(m->committed);
+        ck_assert_uint_eq(m->divergent, m->dirty_local);
+        ck_assert_uint_eq(vsmr_sim_completed(b.g), 0);  /* backup never ran */
+    }
+    /* The checkpoint makes the paused backup equal to the primary. */
+    ck_assert_uint_eq(memory_differs(&p, &b), 0);
+    /* Promotion: the backup replays nothing (all inputs are in the
+     * checkpoint) and serves from there. */
+    ck_assert_int_eq(vsmr_engine_promote(b.e), VSMR_OK);
+    int st;
+    ck_assert_int_eq(simtest_call(b.g, VSMR_SIM_GET, "k1", NULL, 0, 0, &st,
+                                  NULL, NULL), VSMR_OK);
+    free_side(&p);
+    free_side(&b);
+}
+END_TEST
+
+/* Cut the link in each phase of an epoch: both abort, both guests run
+ * again, and the next epoch makes them identical (no fetched dirty page
+ * forgotten). */
+START_TEST(abort_in_every_phase_then_recover)
+{
+    for (int cut_after = 0; cut_after < 6; cut_after++) {
+        struct side p, b;
+        make_side(&p, VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_VSMR);
+        make_side(&b, VSMR_SYNC_BACKUP, VSMR_SYNC_MODE_VSMR);
+        p.peer = &b;
+        b.peer = &p;
+        feed(&p, &b, 42, 600);
+        uint64_t index = next_index++;
+        ck_assert_int_eq(vsmr_engine_sync(p.e, 1, index), VSMR_OK);
+        ck_assert_int_eq(vsmr_engine_sync(b.e, 1, index), VSMR_OK);
+        /* Deliver cut_after rounds of frames, then lose the rest. */
+        for (int round = 0; round < 400; round++) {
+            struct side *both[2] = {&p, &b};
+            for (int k = 0; k < 2; k++) {
+                vsmr_engine_poll(both[k]->e);
+                size_t n = both[k]->qn;
+                both[k]->qn = 0;
+                for (size_t f = 0; f < n; f++) {
+                    if (round < cut_after * 3)
+                        vsmr_engine_message(both[k]->e, both[k]->q[f].data,
+                                            both[k]->q[f].len);
+                    free(both[k]->q[f].data);
+                }
+            }
+            usleep(200);
+        }
+        vsmr_engine_abort(p.e, "test: link cut");
+        vsmr_engine_abort(b.e, "test: link cut");
+        vsmr_engine_poll(p.e);
+        vsmr_engine_poll(b.e);
+        for (size_t f = 0; f < p.qn; f++) free(p.q[f].data);
+        for (size_t f = 0; f < b.qn; f++) free(b.q[f].data);
+        p.qn = b.qn = 0;
+        bool paused;
+        vsmr_guest_is_paused(p.g, &paused);
+        ck_assert(!paused);
+        vsmr_guest_is_paused(b.g, &paused);
+        ck_assert(!paused);
+        ck_assert_uint_eq(p.released_bad, 0);
+        feed(&p, &b, 43, 300);
+        sync_both(&p, &b, 2);
+        struct vsmr_sync_status sp;
+        vsmr_engine_status(p.e, &sp);
+        ck_assert_msg(sp.committed_epoch == 2, "cut %d: %s", cut_after,
+                      sp.reason);
+        ck_assert_uint_eq(memory_differs(&p, &b), 0);
+        ck_assert_uint_eq(p.released_bad, 0);
+        free_side(&p);
+        free_side(&b);
+    }
+}
+END_TEST
+
+START_TEST(hostile_frames_are_refused)
+{
+    struct side p, b;
+    make_side(&p, VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_VSMR);
+    make_side(&b, VSMR_SYNC_BACKUP, VSMR_SYNC_MODE_VSMR);
+    p.peer = &b;
+    b.peer = &p;
+    uint8_t junk[64] = {0x56, 0x53, 0x4d, 0x52, 1, 0, 0x01, 0x02, 40};
+    ck_assert_int_eq(vsmr_engine_message(p.e, junk, sizeof junk), VSMR_EPROTO);
+    ck_assert_int_eq(vsmr_engine_message(p.e, junk, 3), VSMR_EPROTO);
+    ck_assert_int_eq(vsmr_engine_message(b.e, NULL, 0), VSMR_EPROTO);
+    /* An ack for an epoch that is not running is stale. */
+    feed(&p, &b, 5, 100);
+    sync_both(&p, &b, 1);
+    ck_assert_uint_eq(memory_differs(&p, &b), 0);
+    free_side(&p);
+    free_side(&b);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("engine");
+    TCase *tc = tcase_create("engine");
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, vsmr_epochs_identical_and_outputs_held);
+    tcase_add_test(tc, remus_mode_sends_every_dirty_page);
+    tcase_add_test(tc, abort_in_every_phase_then_recover);
+    tcase_add_test(tc, hostile_frames_are_refused);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,74 @@
+/*
+ * engine_internal.h - the engine's handle, shared by engine.c (inputs,
+ * outputs, the action loop) and engine_xfer.c (bitmaps, hashes, pages).
+ */
+#ifndef VSMR_SYNC_ENGINE_INTERNAL_H
+#define VSMR_SYNC_ENGINE_INTERNAL_H
+
+#include "sync/engine.h"
+#include "vsmr/hash.h"
+
+struct pending_input {
+    uint64_t index;
+    uint32_t len;
+    uint8_t *data;
+};
+
+struct vsmr_engine {
+    struct vsmr_engine_config cfg;
+    vsmr_guest *guest;
+    vsmr_pool *pool;
+    struct vsmr_sync *sync;
+    struct vsmr_outbuf *held;
+
+    uint64_t pages;
+    size_t words;
+    uint64_t *dirty_local;           /* dirty since the last commit */
+    uint64_t *dirty_peer;            /* the peer's, then the union */
+    uint64_t *fetched;        /* a fetch lands here first */
+    bool have_union;
+    uint64_t *union_pfns;            /* sorted, pages long */
+    size_t n_union;
+    vsmr_page_hash *hash_local, *hash_peer;
+    size_t peer_hashes_received;
+
+    uint64_t *stage_pfns;            /* backup: pages received this epoch */
+    uint8_t *stage_data;
+    size_t staged;
+    uint8_t *peer_context;
+    size_t peer_context_len;
+
+    struct pending_input *pending;   /* inputs held back during a sync */
+    size_t n_pending, cap_pending;
+
+    bool waiting_served;             /* PAUSE: draining inputs <= index */
+    bool promoted, unprotected;
+    bool local_abort;                /* tell the peer when we abort */
+    uint64_t verify_lo, verify_hi;   /* this side's digest, verify mode */
+    uint8_t *frame;                  /* encode buffer */
+    uint8_t *scratch;                /* page records being sent */
+
+    struct vsmr_epoch_metrics cur, last;
+    double t_last, t_paused;
+    uint64_t total_epochs, total_bytes;
+    double total_paused_ms;
+};
+
+double vsmr_engine_now_ms(void);
+void vsmr_engine_mark(struct vsmr_engine *e, double *bucket);
+void vsmr_engine_report(struct vsmr_engine *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* engine_xfer.c */
+int engine_send_dirty(struct vsmr_engine *e);
+int engine_hash_union(struct vsmr_engine *e);
+int engine_send_hashes(struct vsmr_engine *e);
+int engine_send_pages(struct vsmr_engine *e);
+int engine_apply(struct vsmr_engine *e);
+int engine_verify(struct vsmr_engine *e, uint64_t *lo, uint64_t *hi);
+int engine_send_ack(struct vsmr_engine *e, uint64_t lo, uint64_t hi);
+int engine_send_abort(struct vsmr_engine *e, const char *reason);
+int engine_on_frame(struct vsmr_engine *e, const uint8_t *frame, size_t len);
+void engine_clear_epoch(struct vsmr_engine *e);
+
+#endif

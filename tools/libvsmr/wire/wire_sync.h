@@ -1,0 +1,80 @@
+/*
+ * wire_sync.h - wire messages of the sync protocol (types 0x0101-0x01ff)
+ * and page batches (0x0201-0x02ff), specified in docs/wire-protocol.md.
+ * Decoded messages point into the frame buffer they came from.
+ */
+#ifndef VSMR_WIRE_SYNC_H
+#define VSMR_WIRE_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire/wire.h"
+
+enum vsmr_wire_sync_type {
+    VSMR_WIRE_SYNC_DIRTY  = 0x0101,  /* a replica's dirty bitmap */
+    VSMR_WIRE_SYNC_HASHES = 0x0102,  /* backup -> primary, union's hashes */
+    VSMR_WIRE_SYNC_DONE   = 0x0103,  /* primary -> backup, + context */
+    VSMR_WIRE_SYNC_ACK    = 0x0104,  /* backup -> primary */
+    VSMR_WIRE_SYNC_ABORT  = 0x0105,  /* either way: epoch abandoned */
+    VSMR_WIRE_PAGES       = 0x0201,  /* primary -> backup, page contents */
+};
+
+#define VSMR_WIRE_MAX_GUEST_PAGES   (UINT64_C(1) << 26)   /* 256 GiB */
+#define VSMR_WIRE_MAX_HASHES        65536u   /* per SYNC_HASHES frame */
+#define VSMR_WIRE_MAX_PAGES         1024u    /* per PAGES frame */
+#define VSMR_WIRE_MAX_CONTEXT       (1u << 20)
+#define VSMR_WIRE_MAX_REASON        200u
+
+struct vsmr_wire_sync {
+    uint16_t type;
+    uint64_t epoch;
+    /* DIRTY */
+    uint64_t guest_pages;            /* bitmap has (guest_pages+63)/64 words */
+    const uint8_t *bitmap;           /* little-endian 64-bit words */
+    /* HASHES: hashes[i] is the hash of union entry first + i */
+    uint64_t first;
+    uint32_t count;                  /* HASHES, PAGES */
+    const uint8_t *hashes;           /* count x 16 bytes (lo, hi LE) */
+    /* PAGES: count x (pfn LE64, 4096 bytes) */
+    const uint8_t *pages;
+    /* DONE */
+    uint64_t pages_sent;
+    const uint8_t *context;
+    uint32_t context_len;
+    /* ACK */
+    uint32_t status;                 /* 0: applied */
+    uint64_t digest_lo, digest_hi;   /* all memory, verify mode; else 0 */
+    /* ABORT */
+    const char *reason;              /* not NUL-terminated */
+    uint32_t reason_len;
+};
+
+/* Size of the frame that encodes m (header included). */
+size_t vsmr_wire_sync_size(const struct vsmr_wire_sync *m);
+/* Encodes m into buf[cap]; *written = frame size. VSMR_EINVAL when m
+ * breaks a limit, VSMR_ERANGE when cap is too small. */
+int vsmr_wire_sync_encode(const struct vsmr_wire_sync *m, uint8_t *buf,
+                          size_t cap, size_t *written);
+/* Decodes one whole frame of len bytes; VSMR_EPROTO naming the field for
+ * anything malformed. */
+int vsmr_wire_sync_decode(const uint8_t *buf, size_t len,
+                          struct vsmr_wire_sync *m);
+
+/* Page i of a decoded PAGES message. */
+static inline uint64_t vsmr_wire_page_pfn(const struct vsmr_wire_sync *m,
+                                          uint32_t i)
+{
+    const uint8_t *p = m->pages + (size_t)i * (8 + 4096);
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; k--)
+        v = (v << 8) | p[k];
+    return v;
+}
+static inline const uint8_t *vsmr_wire_page_data(const struct vsmr_wire_sync *m,
+                                                 uint32_t i)
+{
+    return m->pages + (size_t)i * (8 + 4096) + 8;
+}
+
+#endif

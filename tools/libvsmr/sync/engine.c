@@ -142,6 +142,15 @@ static int queue_input(struct vsmr_engine *e, uint64_t index,
     return VSMR_OK;
 }
 
+/* Forgets the first n pending inputs (their data already freed). */
+static void drop_front(struct vsmr_engine *e, size_t n)
+{
+    if (n && n < e->n_pending)
+        memmove(e->pending, e->pending + n,
+                (e->n_pending - n) * sizeof *e->pending);
+    e->n_pending -= n;
+}
+
 static int feed_pending(struct vsmr_engine *e)
 {
     size_t i = 0;
@@ -151,8 +160,7 @@ static int feed_pending(struct vsmr_engine *e)
                               e->pending[i].len);
         free(e->pending[i].data);
     }
-    memmove(e->pending, e->pending + i, (e->n_pending - i) * sizeof *e->pending);
-    e->n_pending -= i;
+    drop_front(e, i);
     return rc;
 }
 
@@ -162,8 +170,7 @@ static void forget_pending_upto(struct vsmr_engine *e, uint64_t index)
     size_t i = 0;
     while (i < e->n_pending && e->pending[i].index <= index)
         free(e->pending[i++].data);
-    memmove(e->pending, e->pending + i, (e->n_pending - i) * sizeof *e->pending);
-    e->n_pending -= i;
+    drop_front(e, i);
 }
 
 int vsmr_engine_input(struct vsmr_engine *e, uint64_t index,

@@ -139,12 +139,17 @@ demo: all
 
 FUZZ_BUILD := build/fuzz
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
-FUZZ_LIB_SRCS := $(filter-out tools/libvsmr/guest/xen/%,$(LIB_SRCS))
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS)
+FUZZ_CFLAGS := $(CFLAGS_BASE) -DVSMR_HASH_PORTABLE -O1 -g -fsanitize=address,undefined
+FUZZ_OBJS  := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+$(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC-FUZZ $<")
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)clang $(CFLAGS_BASE) -DVSMR_HASH_PORTABLE -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
 
+.SECONDARY: $(FUZZ_OBJS)
 fuzz-build: $(FUZZ_BINS)
 fuzz: deps-ok $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BINS)

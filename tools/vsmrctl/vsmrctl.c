@@ -21,6 +21,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: vsmrctl -s SOCKET [-t SECONDS] COMMAND [ARG...]\n"
+               "       vsmrctl -s SOCKET -   send stdin as is (tests)\n"
                "       vsmrctl tcp-rtt [COUNT [SIZE]]   TCP ping-pong RTT "
                "between two processes\n"
                "commands: status, propose TEXT, propose-hex HEX,\n"
@@ -121,6 +122,10 @@ int main(int argc, char **argv)
     }
     static char line[MAX_COMMAND + 2];
     size_t len = 0;
+    if (!strcmp(argv[optind], "-")) {   /* raw bytes from stdin, for tests */
+        len = fread(line, 1, MAX_COMMAND, stdin);
+        goto send;
+    }
     for (int i = optind; i < argc; i++) {
         size_t n = strlen(argv[i]);
         if (len + n + 2 > MAX_COMMAND) {
@@ -133,6 +138,7 @@ int main(int argc, char **argv)
         len += n;
     }
     line[len++] = '\n';
+send:;
     int fd = connect_to(sock);
     if (fd < 0)
         return 2;

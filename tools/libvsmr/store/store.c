@@ -34,6 +34,8 @@ struct vsmr_store {
     size_t n_entries, cap_entries;
     uint8_t *wbuf;
     size_t wlen, wcap;
+    uint64_t synced_term;         /* term and vote last made durable */
+    uint32_t synced_vote;
 };
 
 static void put64(uint8_t *p, uint64_t v)
@@ -134,8 +136,9 @@ static int add_entry(vsmr_store *s, const struct vsmr_entry *e)
     return VSMR_OK;
 }
 
-/* Writes the buffered records and, if configured, waits for the disk. */
-static int commit_wbuf(vsmr_store *s)
+/* Writes the buffered records and, if configured and needed, waits for
+ * the disk. */
+static int commit_wbuf(vsmr_store *s, bool must_sync)
 {
     size_t off = 0;
     while (off < s->wlen) {
@@ -148,7 +151,7 @@ static int commit_wbuf(vsmr_store *s)
     }
     s->size += s->wlen;
     s->wlen = 0;
-    if (s->fsync && fdatasync(s->fd) < 0)
+    if (s->fsync && must_sync && fdatasync(s->fd) < 0)
         return vsmr_fail_errno(VSMR_EIO, "fdatasync of %s", s->path);
     return VSMR_OK;
 }
@@ -166,13 +169,24 @@ int vsmr_store_save_ready(vsmr_store *s, const struct vsmr_log_ready *rd)
         s->wlen = 0;
         return rc;
     }
-    return s->wlen ? commit_wbuf(s) : VSMR_OK;
+    /* Entries, term and vote must be durable before anything is sent; a
+     * commit index alone need not be (it is learned again from the
+     * leader), which keeps an fsync off the leader's commit path. */
+    const struct vsmr_log_hard_state *hs = &rd->hard_state;
+    bool must_sync = rd->n_entries || rd->snapshot_changed ||
+                     (rd->hard_state_changed && (hs->term != s->synced_term ||
+                                                 hs->vote != s->synced_vote));
+    if (must_sync && rd->hard_state_changed) {
+        s->synced_term = hs->term;
+        s->synced_vote = hs->vote;
+    }
+    return s->wlen ? commit_wbuf(s, must_sync) : VSMR_OK;
 }
 
 int vsmr_store_save_compaction(vsmr_store *s, uint64_t index, uint64_t term)
 {
     int rc = add_snap(s, index, term);
-    return rc < 0 ? rc : commit_wbuf(s);
+    return rc < 0 ? rc : commit_wbuf(s, true);
 }
 
 /* --- loading ----------------------------------------------------------- */
@@ -277,6 +291,8 @@ static int load(vsmr_store *s, struct vsmr_log_persisted *p)
     p->entries = s->entries;
     p->n_entries = s->n_entries;
     p->applied = p->snap_index;
+    s->synced_term = p->hs.term;
+    s->synced_vote = p->hs.vote;
     return VSMR_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "log/log.h"
+#include "vsmr/vsmr.h"
 
 typedef struct vsmr_store vsmr_store;
 

@@ -141,13 +141,19 @@ FUZZ_BUILD := build/fuzz
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_CFLAGS := $(CFLAGS_BASE) -DVSMR_HASH_PORTABLE -O1 -g -fsanitize=address,undefined
 FUZZ_OBJS  := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+# The library goes in as an archive, so a target links only the objects it
+# needs.
+FUZZ_LIBA  := $(FUZZ_BUILD)/libvsmr-fuzz.a
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC-FUZZ $<")
 	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_OBJS)
+$(FUZZ_LIBA): $(FUZZ_OBJS)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIBA)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBA) $(LDLIBS)
 
 .SECONDARY: $(FUZZ_OBJS)
 fuzz-build: $(FUZZ_BINS)

@@ -1,0 +1,63 @@
+#!/bin/sh
+# test_log_config.sh - vsmrd refuses bad configuration, key files and
+# arguments with a message naming the file and line, and a non-zero exit.
+# Needs no root: every case fails before any socket is opened.
+VSMR_BIN=${VSMR_BIN:-$(pwd)/build/bin}
+[ -x "$VSMR_BIN/vsmrd" ] || { echo "FAIL: no $VSMR_BIN/vsmrd"; exit 1; }
+W=$(mktemp -d /tmp/vsmr-cfg.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+head -c 32 /dev/urandom > "$W/key"; chmod 600 "$W/key"
+good() {
+  cat <<EOC
+id = 1
+peer.1 = 127.0.0.1:17101 primary
+peer.2 = 127.0.0.1:17102 backup
+peer.3 = 127.0.0.1:17103 witness
+key_file = $W/key
+control = $W/ctl.sock
+data_dir = $W/data
+EOC
+}
+
+# expect EXIT PATTERN [vsmrd args...]: config read from $W/c.conf.
+expect() {
+  code=$1 pat=$2; shift 2
+  out=$("$VSMR_BIN/vsmrd" --config "$W/c.conf" --check-config "$@" 2>&1); rc=$?
+  [ "$rc" = "$code" ] || fail "exit $rc (want $code) for '$pat': $out"
+  echo "$out" | grep -q -- "$pat" || fail "message '$out' lacks '$pat'"
+  echo "  ok: $out"
+}
+
+good > "$W/c.conf";                             expect 0 "ok (node 1, primary, 3 peers)"
+{ good; echo "colour = blue"; } > "$W/c.conf";  expect 1 "c.conf:8: unknown key 'colour'"
+{ good; echo "id = 2"; } > "$W/c.conf";         expect 1 "c.conf:8: 'id' is already set on line 1"
+good | sed '/^control/d' > "$W/c.conf";         expect 1 "missing key 'control'"
+good | sed 's/^peer.2 = .*/peer.2 = 127.0.0.1:99999 backup/' > "$W/c.conf"; expect 1 "c.conf:3: peer.2: .*no valid port"
+good | sed 's/^peer.2 = .*/peer.2 = example.org:7001 backup/' > "$W/c.conf"; expect 1 "c.conf:3: peer.2: .*not a numeric"
+good | sed 's/^peer.3 = .*/peer.3 = 127.0.0.1:17102 witness/' > "$W/c.conf"; expect 1 "c.conf:4: peer.3 has the same address as peer.2"
+{ good; echo "peer.2 = 127.0.0.1:17109 backup"; } > "$W/c.conf"; expect 1 "c.conf:8: peer.2 is given twice"
+good | sed 's/ witness$/ judge/' > "$W/c.conf"; expect 1 "c.conf:4: peer.3: role must be"
+good | sed 's/ backup$/ primary/' > "$W/c.conf"; expect 1 "2 peers have role primary"
+good | sed 's/^id = 1/id = 7/' > "$W/c.conf";   expect 1 "id 7 has no peer.7 line"
+good | sed 's/^id = 1/id = one/' > "$W/c.conf"; expect 1 "c.conf:1: id must be an integer"
+{ good; echo "encrypt = maybe"; } > "$W/c.conf"; expect 1 "c.conf:8: encrypt must be on or off"
+{ good; echo "just some words"; } > "$W/c.conf"; expect 1 "c.conf:8: expected 'key = value'"
+{ good; head -c 3000 /dev/zero | tr '\0' x; echo; } > "$W/c.conf"; expect 1 "c.conf:8: line longer than"
+good > "$W/c.conf"; printf 'x\0y\n' >> "$W/c.conf"; expect 1 "c.conf:8: contains a NUL byte"
+
+good > "$W/c.conf"
+chmod 644 "$W/key";                             expect 1 "has mode 0644: group and others must have no access"
+chmod 600 "$W/key"; head -c 16 /dev/urandom > "$W/key"; expect 1 "has 16 bytes, expected exactly 32"
+rm -f "$W/key";                                 expect 1 "key file $W/key cannot be opened"
+head -c 32 /dev/urandom > "$W/key"; chmod 600 "$W/key"
+
+expect 1 "--role witness disagrees with peer.1" --role witness
+expect 0 "ok (node 2, backup, 3 peers)" --id 2
+expect 2 "--id '0' is not in" --id 0
+expect 2 "--role 'boss' is not" --role boss
+out=$("$VSMR_BIN/vsmrd" 2>&1); [ $? = 2 ] || fail "no --config: $out"
+out=$("$VSMR_BIN/vsmrd" --config "$W/none.conf" 2>&1); [ $? = 1 ] || fail "missing file: $out"
+echo "$out" | grep -q "cannot open config $W/none.conf" || fail "missing file: $out"
+echo "PASS: test_log_config"

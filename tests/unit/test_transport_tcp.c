@@ -1,0 +1,265 @@
+/*
+ * test_transport_tcp.c - the tcp transport between two instances in one
+ * process over loopback: messages arrive complete and in order and are
+ * batched into few frames; a wrong cluster key is refused and logged; a
+ * restarted peer is reconnected; errors for unknown peers, over-long
+ * messages and a full send queue are the documented ones.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "transport/transport.h"
+
+#define N_PEERS 2
+
+struct side {
+    vsmr_transport *t;
+    uint32_t id;
+    uint64_t received;
+    uint64_t bad_order;
+    bool up;
+    char last_log[512];
+    unsigned auth_logs;
+};
+
+static const struct vsmr_transport_ops *ops;
+static uint16_t base_port;
+
+static void on_message(void *ctx, uint32_t peer, const uint8_t *data,
+                       size_t len)
+{
+    struct side *s = ctx;
+    uint64_t seq;
+    /* each message: 8-byte sequence, then len-8 bytes of (seq & 0xff) */
+    if (len < 8) {
+        s->bad_order++;
+        return;
+    }
+    memcpy(&seq, data, 8);
+    if (seq != s->received)
+        s->bad_order++;
+    for (size_t i = 8; i < len; i++)
+        if (data[i] != (uint8_t)seq) {
+            s->bad_order++;
+            break;
+        }
+    s->received++;
+}
+
+static void on_peer(void *ctx, uint32_t peer, bool up)
+{
+    ((struct side *)ctx)->up = up;
+}
+
+static void on_log(void *ctx, enum vsmr_log_level lvl, const char *line)
+{
+    struct side *s = ctx;
+    snprintf(s->last_log, sizeof s->last_log, "%s", line);
+    if (strstr(line, "event=auth_refused"))
+        s->auth_logs++;
+}
+
+static void addr_of(uint32_t id, struct sockaddr_storage *ss, socklen_t *len)
+{
+    char text[32];
+    snprintf(text, sizeof text, "127.0.0.1:%u", base_port + id);
+    ck_assert_int_eq(vsmr_parse_addr(text, ss, len), 0);
+}
+
+static int open_side(struct side *s, uint32_t id, uint8_t key_byte,
+                     size_t queue_limit)
+{
+    struct vsmr_transport_config cfg = {
+        .self_id = id, .cluster_id = 5, .encrypt = true,
+        .send_queue_limit = queue_limit, .max_message = 1 << 20,
+    };
+    memset(cfg.key, key_byte, sizeof cfg.key);
+    addr_of(id, &cfg.listen_addr, &cfg.listen_len);
+    for (uint32_t p = 1; p <= N_PEERS; p++) {
+        if (p == id)
+            continue;
+        struct vsmr_peer_addr *pa = &cfg.peers[cfg.n_peers++];
+        pa->id = p;
+        addr_of(p, &pa->addr, &pa->addr_len);
+    }
+    struct vsmr_transport_handler h = {on_message, on_peer, on_log, s};
+    memset(s, 0, sizeof *s);
+    s->id = id;
+    return ops->open(&cfg, &h, &s->t);
+}
+
+/* Runs both transports until cond holds or 5 s pass (a bound, not a
+ * speed requirement). */
+static bool pump(struct side *a, struct side *b,
+                 bool (*cond)(struct side *, struct side *))
+{
+    for (int i = 0; i < 25000; i++) {
+        if (cond(a, b))
+            return true;
+        if (a->t) { ops->poll(a->t); ops->flush(a->t); }
+        if (b->t) { ops->poll(b->t); ops->flush(b->t); }
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
+    return cond(a, b);
+}
+
+static bool both_up(struct side *a, struct side *b)
+{
+    return a->up && b->up;
+}
+
+static void setup(void)
+{
+    ops = vsmr_transport_find("tcp");
+    ck_assert_ptr_nonnull(ops);
+    base_port = (uint16_t)(20000 + (getpid() * 7 + rand() % 1000) % 20000);
+}
+
+static uint64_t g_want;
+static bool b_has_all(struct side *a, struct side *b)
+{
+    return b->received >= g_want;
+}
+
+START_TEST(messages_arrive_in_order_and_batched)
+{
+    static struct side a, b;
+    ck_assert_int_eq(open_side(&a, 1, 0x11, 0), 0);
+    ck_assert_int_eq(open_side(&b, 2, 0x11, 0), 0);
+    ck_assert(pump(&a, &b, both_up));
+    uint8_t msg[2048];
+    const uint64_t total = 20000;
+    for (uint64_t seq = 0; seq < total; seq++) {
+        size_t len = 8 + (size_t)(seq * 37 % 1500);
+        memcpy(msg, &seq, 8);
+        memset(msg + 8, (uint8_t)seq, len - 8);
+        int rc;
+        while ((rc = ops->send(a.t, 2, msg, len)) == VSMR_EAGAIN)
+            ops->flush(a.t);
+        ck_assert_int_eq(rc, 0);
+        if (seq % 5000 == 4999)
+            ops->flush(a.t);
+    }
+    g_want = total;
+    ck_assert(pump(&a, &b, b_has_all));
+    ck_assert_uint_eq(b.received, total);
+    ck_assert_uint_eq(b.bad_order, 0);
+    struct vsmr_peer_stats st;
+    ops->stats(a.t, 2, &st);
+    ck_assert(st.connected);
+    ck_assert_uint_eq(st.msgs_sent, total);
+    ck_assert_uint_lt(st.frames_sent, total / 10);   /* batched */
+    ops->close(a.t);
+    ops->close(b.t);
+}
+END_TEST
+
+static bool refused(struct side *a, struct side *b)
+{
+    return a->auth_logs > 0 && b->auth_logs > 0;
+}
+
+START_TEST(wrong_key_is_refused_and_logged)
+{
+    static struct side a, b;
+    ck_assert_int_eq(open_side(&a, 1, 0x11, 0), 0);
+    ck_assert_int_eq(open_side(&b, 2, 0x22, 0), 0);
+    ck_assert(pump(&a, &b, refused));
+    ck_assert(!a.up && !b.up);
+    ck_assert_int_eq(ops->send(a.t, 2, "x", 1), VSMR_ECLOSED);
+    struct vsmr_peer_stats st;
+    ops->stats(b.t, 1, &st);
+    ck_assert_uint_gt(st.auth_failures, 0);
+    ops->close(a.t);
+    ops->close(b.t);
+}
+END_TEST
+
+START_TEST(restarted_peer_is_reconnected)
+{
+    static struct side a, b;
+    ck_assert_int_eq(open_side(&a, 1, 0x11, 0), 0);
+    ck_assert_int_eq(open_side(&b, 2, 0x11, 0), 0);
+    ck_assert(pump(&a, &b, both_up));
+    ops->close(b.t);
+    b.t = NULL;
+    for (int i = 0; i < 2500 && a.up; i++) {   /* the EOF is noticed */
+        ops->poll(a.t);
+        usleep(2000);
+    }
+    ck_assert(!a.up);
+    ck_assert_int_eq(open_side(&b, 2, 0x11, 0), 0);
+    ck_assert(pump(&a, &b, both_up));
+    struct vsmr_peer_stats st;
+    ops->stats(a.t, 2, &st);
+    ck_assert_uint_eq(st.connects, 2);
+    ops->close(a.t);
+    ops->close(b.t);
+}
+END_TEST
+
+START_TEST(send_errors)
+{
+    static struct side a, b;
+    ck_assert_int_eq(open_side(&a, 1, 0x11, 4096), 0);
+    ck_assert_int_eq(ops->send(a.t, 9, "x", 1), VSMR_ENOENT);
+    ck_assert_int_eq(ops->send(a.t, 2, "x", 1), VSMR_ECLOSED);
+    ck_assert_int_eq(open_side(&b, 2, 0x11, 0), 0);
+    ck_assert(pump(&a, &b, both_up));
+    static uint8_t big[(1 << 20) + 1];
+    ck_assert_int_eq(ops->send(a.t, 2, big, sizeof big), VSMR_ERANGE);
+    /* Without the receiver reading, the queue fills: backpressure. */
+    int rc = 0;
+    for (int i = 0; i < 100000 && rc == 0; i++) {
+        rc = ops->send(a.t, 2, big, 60000);
+        ops->flush(a.t);
+    }
+    ck_assert_int_eq(rc, VSMR_EAGAIN);
+    struct vsmr_peer_stats st;
+    ops->stats(a.t, 2, &st);
+    ck_assert_uint_gt(st.queue_full, 0);
+    ops->close(a.t);
+    ops->close(b.t);
+}
+END_TEST
+
+START_TEST(bad_config_rejected)
+{
+    struct vsmr_transport_config cfg = {.self_id = 0};
+    struct vsmr_transport_handler h = {0};
+    vsmr_transport *t;
+    ck_assert_int_eq(ops->open(&cfg, &h, &t), VSMR_EINVAL);
+    cfg.self_id = 1;
+    cfg.n_peers = 2;
+    cfg.peers[0].id = 2;
+    cfg.peers[1].id = 2;
+    ck_assert_int_eq(ops->open(&cfg, &h, &t), VSMR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(vsmr_errmsg(), "listed twice"));
+}
+END_TEST
+
+int main(void)
+{
+    srand((unsigned)time(NULL));
+    Suite *s = suite_create("transport_tcp");
+    TCase *tc = tcase_create("tcp");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, messages_arrive_in_order_and_batched);
+    tcase_add_test(tc, wrong_key_is_refused_and_logged);
+    tcase_add_test(tc, restarted_peer_is_reconnected);
+    tcase_add_test(tc, send_errors);
+    tcase_add_test(tc, bad_config_rejected);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

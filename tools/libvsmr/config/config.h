@@ -1,0 +1,75 @@
+/*
+ * config.h - vsmrd's configuration file: strict "key = value" lines, and
+ * the cluster key file. Parsing works on a buffer (so it can be fuzzed);
+ * every error names the file and line. Nothing here opens sockets.
+ */
+#ifndef VSMR_CONFIG_CONFIG_H
+#define VSMR_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "transport/transport.h"
+
+#define VSMR_CONFIG_MAX_FILE  (64u << 10)
+#define VSMR_CONFIG_MAX_LINE  1024u
+#define VSMR_CONFIG_PATH_MAX  256u
+#define VSMR_KEY_LEN          32u
+
+/* Same values as enum vsmr_log_kind in log/log.h. */
+enum vsmr_role { VSMR_ROLE_NONE = 0, VSMR_ROLE_PRIMARY = 1,
+                 VSMR_ROLE_BACKUP = 2, VSMR_ROLE_WITNESS = 3 };
+
+struct vsmr_config_peer {
+    bool set;
+    enum vsmr_role role;
+    char text[80];                 /* as written */
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+};
+
+struct vsmr_config {
+    char file[VSMR_CONFIG_PATH_MAX];  /* for error messages */
+    uint32_t id;
+    enum vsmr_role role;
+    uint64_t cluster_id;
+    struct vsmr_config_peer peers[VSMR_MAX_PEERS + 1];  /* by id */
+    uint32_t n_peers;                 /* ids are 1..n_peers */
+    bool has_listen;
+    struct sockaddr_storage listen_addr;
+    socklen_t listen_len;
+    char transport[16];
+    char key_file[VSMR_CONFIG_PATH_MAX];
+    char control[108];                /* sun_path */
+    char data_dir[VSMR_CONFIG_PATH_MAX];
+    char log_file[VSMR_CONFIG_PATH_MAX];  /* "" = stderr */
+    int log_level;                    /* enum vsmr_log_level */
+    bool encrypt;
+    bool fsync;
+    uint32_t tick_ms;
+    uint32_t election_ticks;
+    uint32_t heartbeat_ticks;
+    uint32_t idle_timeout_ms;
+};
+
+/* Parses text (len bytes, need not be NUL-terminated); name is used in
+ * messages ("FILE:LINE: unknown key 'x'"). Fills defaults, then checks
+ * that required keys are present and consistent. */
+int vsmr_config_parse(const char *text, size_t len, const char *name,
+                      struct vsmr_config *out);
+/* Reads and parses a file (at most VSMR_CONFIG_MAX_FILE bytes). */
+int vsmr_config_load(const char *path, struct vsmr_config *out);
+/* Applies command-line overrides (0 / VSMR_ROLE_NONE: keep), then checks
+ * the result again. */
+int vsmr_config_override(struct vsmr_config *c, uint32_t id,
+                         enum vsmr_role role);
+/* Loads the cluster key: a regular file of exactly 32 bytes that neither
+ * group nor others may read. */
+int vsmr_key_file_load(const char *path, uint8_t key[VSMR_KEY_LEN]);
+
+enum vsmr_role vsmr_role_parse(const char *s);
+const char *vsmr_role_name(enum vsmr_role r);
+
+#endif

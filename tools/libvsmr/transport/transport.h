@@ -1,0 +1,118 @@
+/*
+ * transport.h - how replicas exchange messages: a table of operations
+ * (like SQLite's VFS) that the TCP transport implements today and an RDMA
+ * transport later. A transport moves opaque messages (the log's wire
+ * encoding) between peers numbered 1..VSMR_MAX_PEERS; it never looks
+ * inside them and never includes the log core.
+ *
+ * Threading: one thread (the daemon's event loop) calls everything.
+ * Delivery: in order per peer while a connection lasts; a message queued
+ * while the peer is away may be lost (the log retransmits).
+ */
+#ifndef VSMR_TRANSPORT_TRANSPORT_H
+#define VSMR_TRANSPORT_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "vsmr/vsmr.h"
+
+#define VSMR_MAX_PEERS 16
+
+enum vsmr_log_level { VSMR_LOG_DEBUG, VSMR_LOG_INFO, VSMR_LOG_WARN,
+                      VSMR_LOG_ERROR };
+
+struct vsmr_peer_addr {
+    uint32_t id;                      /* 1..VSMR_MAX_PEERS */
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+};
+
+/* Callbacks into the owner, made from inside ops->poll(). */
+struct vsmr_transport_handler {
+    /* One message from an authenticated peer; data is valid only during
+     * the call. */
+    void (*on_message)(void *ctx, uint32_t peer, const uint8_t *data,
+                       size_t len);
+    /* The connection to peer came up (true) or went down (false). */
+    void (*on_peer)(void *ctx, uint32_t peer, bool up);
+    /* A structured log line without timestamp or node, e.g.
+     * "event=auth_refused peer=10.0.0.9:4431 reason=...". */
+    void (*log)(void *ctx, enum vsmr_log_level level, const char *line);
+    void *ctx;
+};
+
+struct vsmr_transport_config {
+    uint32_t self_id;
+    uint64_t cluster_id;
+    uint8_t key[32];                  /* the cluster key */
+    bool encrypt;                     /* false: MAC only (trusted fabric) */
+    struct sockaddr_storage listen_addr;
+    socklen_t listen_len;
+    struct vsmr_peer_addr peers[VSMR_MAX_PEERS]; /* self included or not */
+    unsigned n_peers;
+    size_t max_message;               /* largest message accepted/sent */
+    size_t send_queue_limit;          /* bytes queued per peer before
+                                         send() says VSMR_EAGAIN */
+    unsigned idle_timeout_ms;         /* nothing heard: reset (0: 3000) */
+};
+
+struct vsmr_peer_stats {
+    bool connected;
+    uint64_t connects;                /* connections established so far */
+    uint64_t msgs_sent, msgs_received;
+    uint64_t bytes_sent, bytes_received;   /* on the wire */
+    uint64_t frames_sent, frames_received;
+    uint64_t auth_failures;           /* refused handshakes and frames */
+    uint64_t queue_full;              /* sends refused for backpressure */
+    size_t queued_bytes;
+    int64_t last_contact_ms;          /* monotonic ms, -1 if never */
+};
+
+typedef struct vsmr_transport vsmr_transport;
+
+struct vsmr_transport_ops {
+    const char *name;
+    /* Validates cfg, binds and listens, starts dialing the peers this node
+     * dials. cfg is copied. */
+    int (*open)(const struct vsmr_transport_config *cfg,
+                const struct vsmr_transport_handler *h, vsmr_transport **out);
+    /* Queues one message for peer. VSMR_ECLOSED if the peer is not
+     * connected, VSMR_EAGAIN if its queue is full (backpressure: retry
+     * after poll()), VSMR_ERANGE if longer than max_message. Queued
+     * messages go out, coalesced, at the next flush(). */
+    int (*send)(vsmr_transport *t, uint32_t peer, const void *msg,
+                size_t len);
+    /* Writes out everything queued, as few frames and syscalls as possible.
+     * Call once per event-loop iteration, after the core's output. */
+    int (*flush)(vsmr_transport *t);
+    /* Does whatever is ready without blocking: accepts, handshakes, reads
+     * and dispatches messages, reconnects, idle checks. */
+    int (*poll)(vsmr_transport *t);
+    /* An fd that becomes readable when poll() has work (for epoll). */
+    int (*fd)(const vsmr_transport *t);
+    /* Milliseconds until poll() must run again even without fd activity
+     * (reconnect backoff, keepalives); -1 if none. */
+    int (*next_timeout_ms)(const vsmr_transport *t);
+    void (*stats)(const vsmr_transport *t, uint32_t peer,
+                  struct vsmr_peer_stats *out);
+    void (*close)(vsmr_transport *t);
+};
+
+extern const struct vsmr_transport_ops vsmr_transport_tcp_ops;
+
+/* The transport implementation called name ("tcp"), or NULL. */
+const struct vsmr_transport_ops *vsmr_transport_find(const char *name);
+
+/* Parses "a.b.c.d:port" or "[v6]:port" (numeric only, no DNS). */
+int vsmr_parse_addr(const char *text, struct sockaddr_storage *out,
+                    socklen_t *len);
+/* Formats an address as the parser accepts it. */
+void vsmr_format_addr(const struct sockaddr_storage *a, char *buf,
+                      size_t size);
+/* Monotonic clock in milliseconds. */
+int64_t vsmr_now_ms(void);
+
+#endif

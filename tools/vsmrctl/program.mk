@@ -1,0 +1,2 @@
+PROGRAMS += vsmrctl
+vsmrctl_DIR := tools/vsmrctl

@@ -1,0 +1,2 @@
+PROGRAMS += vsmrd
+vsmrd_DIR := tools/vsmrd

@@ -45,6 +45,7 @@ struct node {
     int64_t reject_log_sec;   /* rate limit of rejection log lines */
     unsigned reject_logged;
     bool failed;              /* the store failed: stop at once */
+    struct node_hooks hooks;
     node_applied_fn applied_fn;
     void *applied_ctx;
     struct bench bench;

@@ -507,6 +507,11 @@ void vsmr_engine_unprotected(struct vsmr_engine *e, bool unprotected)
     }
 }
 
+void vsmr_engine_full_sync(struct vsmr_engine *e)
+{
+    memset(e->dirty_local, 0xff, e->words * 8);
+}
+
 bool vsmr_engine_syncing(const struct vsmr_engine *e)
 {
     struct vsmr_sync_status st;

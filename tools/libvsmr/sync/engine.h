@@ -88,6 +88,10 @@ int vsmr_engine_promote(struct vsmr_engine *e);
  * unprotected until one is back. */
 void vsmr_engine_unprotected(struct vsmr_engine *e, bool unprotected);
 
+/* The next epoch compares every page, not only the dirty ones (a backup
+ * that starts without the primary's state). */
+void vsmr_engine_full_sync(struct vsmr_engine *e);
+
 bool vsmr_engine_syncing(const struct vsmr_engine *e);
 /* Whether the guest is idle (no input being served, no output waiting):
  * the idle trigger's observation. */

@@ -259,6 +259,7 @@ static int open_core(struct node *n, bool bootstrap)
     for (uint32_t i = 0; i < n->cfg.n_peers; i++)
         lc.kinds[i] = (enum vsmr_log_kind)n->cfg.peers[i + 1].role;
     n->learner = lc.learner;
+    n->started_fresh = fresh;
     rc = vsmr_log_new(&lc, &n->log);
     if (rc == VSMR_OK && !fresh)
         rc = vsmr_log_restore(n->log, &p);
@@ -533,4 +534,14 @@ bool node_peer_connected(struct node *n, uint32_t peer)
     struct vsmr_peer_stats st;
     n->tops->stats(n->tr, peer, &st);
     return st.connected;
+}
+
+int node_transfer_leadership(struct node *n, uint32_t to)
+{
+    return vsmr_log_transfer_leadership(n->log, to);
+}
+
+bool node_started_fresh(const struct node *n)
+{
+    return n->started_fresh;
 }

@@ -50,6 +50,10 @@ int node_send_frame(struct node *n, uint32_t peer, const uint8_t *data,
 bool node_is_serving(struct node *n);
 uint32_t node_id(const struct node *n);
 uint32_t node_leader(const struct node *n);
+/* Hands leadership to peer `to` (it must be up to date). */
+int node_transfer_leadership(struct node *n, uint32_t to);
+/* Whether the log was empty when this node started (a new cluster). */
+bool node_started_fresh(const struct node *n);
 /* Compacts the log up to index (a committed sync) and records it. */
 void node_compact(struct node *n, uint64_t index);
 /* The peer id of the other VM-running replica, 0 if none. */

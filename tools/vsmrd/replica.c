@@ -30,9 +30,12 @@ struct replica {
     struct service *service;
     uint32_t peer;                /* the other VM-running replica */
     bool is_primary;              /* sync role from the configuration */
-    bool synced;                  /* backup: holds the primary's state */
+    bool synced;                  /* the guest holds the protected state */
     bool promoted;
     bool peer_up;
+    bool unprotected;             /* the marker committed: outputs flow */
+    bool marker_proposed;
+    uint64_t stale_epoch;         /* committed epoch when state was lost */
     uint64_t last_epoch;          /* highest SYNC applied */
     bool sync_proposed;           /* a SYNC is in the log, not applied yet */
     uint64_t activity;            /* inputs since the last sync */
@@ -83,12 +86,53 @@ static void compact_log(void *ctx, uint64_t index)
 static void report(void *ctx, const char *line)
 {
     struct replica *r = ctx;
+    (void)r;
     logline_raw(strstr(line, "aborted") || strstr(line, "rejected")
                     ? VSMR_LOG_WARN : VSMR_LOG_INFO, line);
-    if (!r->is_primary && !r->synced && strstr(line, "epoch_committed")) {
-        r->synced = true;
-        logline(VSMR_LOG_INFO, "backup_synced", "epoch=%llu",
-                (unsigned long long)r->last_epoch);
+}
+
+/* A backup holds the protected state again once an epoch commits after
+ * it lost it (at start, or at an unprotected marker). */
+static void note_commits(struct replica *r)
+{
+    struct vsmr_sync_status st;
+    vsmr_engine_status(r->engine, &st);
+    if (r->synced || r->is_primary || st.committed_epoch <= r->stale_epoch)
+        return;
+    r->synced = true;
+    logline(VSMR_LOG_INFO, "backup_synced", "epoch=%llu",
+            (unsigned long long)st.committed_epoch);
+}
+
+/* The primary may serve when its guest holds the protected state; a
+ * backup only once promoted. */
+static bool serving(void *ctx)
+{
+    struct replica *r = ctx;
+    return node_is_serving(r->node) &&
+           (r->promoted || (r->is_primary && r->synced));
+}
+
+/* The unprotected marker (an empty input) committed: from here on the
+ * primary releases outputs without a backup, and a backup's guest no
+ * longer holds a state the released outputs agree with. */
+static void on_marker(struct replica *r, uint64_t index)
+{
+    r->marker_proposed = false;
+    if (r->is_primary && !r->peer_up) {
+        r->unprotected = true;
+        vsmr_engine_unprotected(r->engine, true);
+        logline(VSMR_LOG_WARN, "unprotected", "index=%llu reason=\"no "
+                "backup; outputs go out without a sync\"",
+                (unsigned long long)index);
+    } else if (!r->is_primary && !r->promoted && r->synced) {
+        struct vsmr_sync_status st;
+        vsmr_engine_status(r->engine, &st);
+        r->synced = false;
+        r->stale_epoch = st.committed_epoch;
+        logline(VSMR_LOG_WARN, "backup_stale", "index=%llu reason=\"the "
+                "primary ran unprotected; a full sync is needed\"",
+                (unsigned long long)index);
     }
 }
 
@@ -114,11 +158,13 @@ static void on_committed(void *ctx, const struct vsmr_entry *ents, size_t n)
                 logline(VSMR_LOG_WARN, "sync_not_started", "epoch=%llu "
                         "reason=\"%s\"", (unsigned long long)e->aux,
                         vsmr_errmsg());
+        } else if (e->type == VSMR_ENTRY_NORMAL && e->len == 0) {
+            on_marker(r, e->index);
         } else if (e->type == VSMR_ENTRY_NORMAL) {
             r->activity++;
             /* A backup without the primary's state skips inputs: the full
              * sync that follows brings their effect. */
-            if (!r->is_primary && !r->synced && !r->promoted) {
+            if (!r->synced && !r->promoted) {
                 r->inputs_skipped++;
                 continue;
             }
@@ -130,6 +176,7 @@ static void on_committed(void *ctx, const struct vsmr_entry *ents, size_t n)
         }
     }
     vsmr_engine_poll(r->engine);
+    note_commits(r);
 }
 
 static void on_frame(void *ctx, uint32_t peer, const uint8_t *data, size_t len)
@@ -142,6 +189,7 @@ static void on_frame(void *ctx, uint32_t peer, const uint8_t *data, size_t len)
         return;
     }
     vsmr_engine_message(r->engine, data, len);
+    note_commits(r);
 }
 
 static void on_peer(void *ctx, uint32_t peer, bool up)
@@ -152,12 +200,12 @@ static void on_peer(void *ctx, uint32_t peer, bool up)
     r->peer_up = up;
     if (!up && vsmr_engine_syncing(r->engine))
         vsmr_engine_abort(r->engine, "the other VM replica went away");
-    if (r->is_primary && !r->promoted) {
-        /* Without a backup the primary serves unprotected: held outputs
-         * go out, later ones at once, until the backup is back. */
-        vsmr_engine_unprotected(r->engine, !up);
-        logline(up ? VSMR_LOG_INFO : VSMR_LOG_WARN,
-                up ? "protected" : "unprotected", "backup=%u", peer);
+    if (r->is_primary && !r->promoted && up && r->unprotected) {
+        /* Outputs are held again; the next sync (a full one: the backup
+         * saw the marker) protects the guest again. */
+        r->unprotected = false;
+        vsmr_engine_unprotected(r->engine, false);
+        logline(VSMR_LOG_INFO, "protecting", "backup=%u", peer);
     }
 }
 
@@ -166,6 +214,14 @@ static void on_role(void *ctx, enum vsmr_log_role role, uint32_t leader,
 {
     struct replica *r = ctx;
     r->sync_proposed = false;
+    r->marker_proposed = false;
+    if (role == VSMR_LOG_LEADER && r->is_primary && !r->synced) {
+        logline(VSMR_LOG_WARN, "leadership_handoff", "to=%u reason=\"this "
+                "primary's guest was restarted and holds no protected "
+                "state\"", r->peer);
+        node_transfer_leadership(r->node, r->peer);
+        return;
+    }
     if (role != VSMR_LOG_LEADER || r->is_primary || r->promoted)
         return;
     if (!r->synced) {
@@ -198,8 +254,9 @@ static void on_status(void *ctx, struct strbuf *out)
               (unsigned long long)vsmr_guest_page_count(r->guest),
               r->cfg.remus ? "remus" : "vsmr",
               r->is_primary ? "primary" : "backup",
-              r->is_primary || r->synced ? "yes" : "no",
-              r->promoted ? "yes" : "no", r->peer_up ? "yes" : "no",
+              r->synced ? "yes" : "no",
+              r->promoted ? "yes" : "no",
+              r->unprotected || r->promoted ? "no" : r->peer_up ? "yes" : "no",
               (unsigned long long)r->inputs_fed,
               (unsigned long long)r->inputs_skipped,
               vsmr_engine_held_bytes(r->engine));
@@ -242,10 +299,19 @@ static void propose_sync(struct replica *r, enum vsmr_trigger_reason why)
             (unsigned long long)index, vsmr_trigger_reason_name(why));
 }
 
+static void propose_marker(struct replica *r)
+{
+    struct vsmr_entry e = {.type = VSMR_ENTRY_NORMAL, .len = 0};
+    uint64_t index, term;
+    if (node_propose(r->node, &e, 1, &index, &term) == VSMR_OK)
+        r->marker_proposed = true;
+}
+
 static void on_timer(void *ctx)
 {
     struct replica *r = ctx;
     vsmr_engine_poll(r->engine);
+    note_commits(r);
     int64_t now = vsmr_now_ms();
     if (vsmr_engine_syncing(r->engine)) {
         if (now - r->epoch_start_ms > (int64_t)r->cfg.sync_timeout_ms)
@@ -253,8 +319,16 @@ static void on_timer(void *ctx)
                                          "sync_timeout_ms");
         return;
     }
-    if (!r->is_primary || r->promoted || !r->peer_up || r->sync_proposed ||
-        !node_is_serving(r->node))
+    if (!r->is_primary || r->promoted || !serving(r))
+        return;
+    if (!r->peer_up) {
+        /* Releasing without a backup needs the log's word that this is
+         * still the primary of a majority: an entry that commits. */
+        if (!r->unprotected && !r->marker_proposed)
+            propose_marker(r);
+        return;
+    }
+    if (r->sync_proposed)
         return;
     enum vsmr_trigger_reason why = vsmr_trigger_check(
         &r->trigger, (uint64_t)now, vsmr_engine_idle(r->engine),
@@ -302,9 +376,6 @@ static int open_engine(struct replica *r)
     int rc = vsmr_trigger_init(&r->trigger, &tc, (uint64_t)vsmr_now_ms());
     if (rc == VSMR_OK)
         rc = vsmr_engine_new(&ec, r->guest, &r->engine);
-    /* Until the backup connects, the primary serves unprotected. */
-    if (rc == VSMR_OK && r->is_primary)
-        vsmr_engine_unprotected(r->engine, true);
     return rc;
 }
 
@@ -318,6 +389,9 @@ int replica_start(const struct vsmr_config *cfg, struct loop *l,
     r->loop = l;
     r->node = n;
     r->is_primary = cfg->role == VSMR_ROLE_PRIMARY;
+    /* A primary whose log is new starts the protected state; any other
+     * start has a fresh guest that must receive it from the other side. */
+    r->synced = r->is_primary && node_started_fresh(n);
     r->peer = node_vm_peer(n);
     int rc = r->peer ? VSMR_OK
                      : vsmr_fail(VSMR_EINVAL, "%s: no other VM-running peer "
@@ -332,7 +406,7 @@ int replica_start(const struct vsmr_config *cfg, struct loop *l,
         rc = loop_every(l, 1, on_timer, r);
     if (rc == VSMR_OK && cfg->has_client_listen)
         rc = service_start(&cfg->client_addr, cfg->client_len, l, n,
-                           &r->service);
+                           serving, r, &r->service);
     if (rc < 0) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", vsmr_errmsg());

@@ -51,6 +51,8 @@ struct service {
     int fd;
     struct loop *loop;
     struct node *node;
+    bool (*serving)(void *ctx);
+    void *serving_ctx;
     struct conn conns[MAX_CONNS];
     struct tag_slot *tags;
     uint32_t inflight, next_tag;
@@ -232,7 +234,7 @@ static void take_request(struct service *s, struct conn *c, struct batch *b,
 {
     uint32_t client_id = le32(req);
     s->requests++;
-    if (!node_is_serving(s->node)) {
+    if (!s->serving(s->serving_ctx)) {
         not_primary(s, c, client_id);
         return;
     }
@@ -370,7 +372,9 @@ static int open_listener(const struct sockaddr_storage *addr, socklen_t len)
 }
 
 int service_start(const struct sockaddr_storage *addr, socklen_t len,
-                  struct loop *l, struct node *n, struct service **out)
+                  struct loop *l, struct node *n,
+                  bool (*serving)(void *ctx), void *ctx,
+                  struct service **out)
 {
     struct service *s = calloc(1, sizeof *s);
     if (!s || !(s->tags = calloc(TAG_SLOTS, sizeof *s->tags))) {
@@ -379,6 +383,8 @@ int service_start(const struct sockaddr_storage *addr, socklen_t len,
     }
     s->loop = l;
     s->node = n;
+    s->serving = serving;
+    s->serving_ctx = ctx;
     for (int i = 0; i < MAX_CONNS; i++) {
         s->conns[i].fd = -1;
         s->conns[i].svc = s;

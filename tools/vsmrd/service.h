@@ -20,8 +20,11 @@
 
 struct service;
 
+/* serving(ctx): whether this replica may take guest inputs now. */
 int service_start(const struct sockaddr_storage *addr, socklen_t len,
-                  struct loop *l, struct node *n, struct service **out);
+                  struct loop *l, struct node *n,
+                  bool (*serving)(void *ctx), void *ctx,
+                  struct service **out);
 void service_stop(struct service *s);
 /* A response released by the guest side: its id is the tag this service
  * gave the request; it goes back to the client with the client's id. */

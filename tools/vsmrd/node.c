@@ -431,10 +431,13 @@ static void peer_status(struct node *n, uint32_t id, struct strbuf *out)
     else
         sb_printf(out, "match=- ");
     sb_printf(out, "last_contact_ms=%lld connects=%llu msgs_sent=%llu "
-              "msgs_received=%llu auth_failures=%llu queued_bytes=%zu\n",
+              "msgs_received=%llu bytes_sent=%llu bytes_received=%llu "
+              "auth_failures=%llu queued_bytes=%zu\n",
               (long long)ago, (unsigned long long)st.connects,
               (unsigned long long)st.msgs_sent,
               (unsigned long long)st.msgs_received,
+              (unsigned long long)st.bytes_sent,
+              (unsigned long long)st.bytes_received,
               (unsigned long long)st.auth_failures, st.queued_bytes);
 }
 

@@ -5,6 +5,7 @@
  * engine releases go to the client service, and failures move the
  * replica between protected, unprotected and promoted.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,25 @@ static void report(void *ctx, const char *line)
     (void)r;
     logline_raw(strstr(line, "aborted") || strstr(line, "rejected")
                     ? VSMR_LOG_WARN : VSMR_LOG_INFO, line);
+}
+
+/* Fault injection for the failover tests: VSMR_CRASH_AT=ACTION[:N] kills
+ * this process (as kill -9 would) just before the N-th (default 1st)
+ * sync action of that name, e.g. "send-pages:3". */
+static void before_action(void *ctx, const char *action)
+{
+    static long seen;
+    const char *want = getenv("VSMR_CRASH_AT");
+    if (!want)
+        return;
+    size_t n = strcspn(want, ":");
+    if (strlen(action) != n || strncmp(want, action, n) != 0)
+        return;
+    long nth = want[n] == ':' ? strtol(want + n + 1, NULL, 10) : 1;
+    if (++seen >= nth) {
+        logline(VSMR_LOG_WARN, "crash_injected", "action=%s", action);
+        raise(SIGKILL);
+    }
 }
 
 /* A backup holds the protected state again once an epoch commits after
@@ -215,6 +235,13 @@ static void on_role(void *ctx, enum vsmr_log_role role, uint32_t leader,
     struct replica *r = ctx;
     r->sync_proposed = false;
     r->marker_proposed = false;
+    if (r->is_primary && leader == r->peer && r->synced) {
+        /* The backup took over: its guest, not ours, carries on. */
+        r->synced = false;
+        logline(VSMR_LOG_WARN, "primary_stale", "term=%llu reason=\"the "
+                "backup was promoted; this guest no longer holds the "
+                "protected state\"", (unsigned long long)term);
+    }
     if (role == VSMR_LOG_LEADER && r->is_primary && !r->synced) {
         logline(VSMR_LOG_WARN, "leadership_handoff", "to=%u reason=\"this "
                 "primary's guest was restarted and holds no protected "
@@ -365,7 +392,8 @@ static int open_engine(struct replica *r)
         .hash_threads = r->cfg.hash_threads,
         .io = {sim_inject, sim_collect, sim_served, r->guest},
         .send = send_to_peer, .release = release_output,
-        .compact = compact_log, .report = report, .ctx = r,
+        .compact = compact_log, .report = report,
+        .before_action = before_action, .ctx = r,
     };
     struct vsmr_trigger_config tc = {
         .min_interval_ms = r->cfg.sync_min_ms,

@@ -50,6 +50,9 @@ struct vsmr_engine_config {
     void (*compact)(void *ctx, uint64_t index);
     /* One line per epoch for the log (metrics), and failures. */
     void (*report)(void *ctx, const char *line);
+    /* Called before each action of the sync core (tests inject faults
+     * here: a crash at a chosen step). May be NULL. */
+    void (*before_action)(void *ctx, const char *action);
     void *ctx;
 };
 

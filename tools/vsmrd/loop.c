@@ -21,14 +21,23 @@ struct handler {
     uint64_t generation;   /* detects an fd reused within one round */
 };
 
+#define LOOP_MAX_TIMERS 4
+
+struct timer {
+    int fd;
+    loop_hook_fn fn;
+    void *ctx;
+};
+
 struct loop {
     int epfd;
     bool stop;
     uint64_t generation;
     struct handler fds[LOOP_MAX_FDS];
-    int timer_fd;
-    loop_hook_fn timer_fn, sleep_fn;
-    void *timer_ctx, *sleep_ctx;
+    struct timer timers[LOOP_MAX_TIMERS];
+    unsigned n_timers;
+    loop_hook_fn sleep_fn;
+    void *sleep_ctx;
 };
 
 int loop_new(struct loop **out)
@@ -36,7 +45,6 @@ int loop_new(struct loop **out)
     struct loop *l = calloc(1, sizeof *l);
     if (!l)
         return vsmr_fail(VSMR_ENOMEM, "event loop");
-    l->timer_fd = -1;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (l->epfd < 0) {
         free(l);
@@ -50,8 +58,8 @@ void loop_free(struct loop *l)
 {
     if (!l)
         return;
-    if (l->timer_fd >= 0)
-        close(l->timer_fd);
+    for (unsigned i = 0; i < l->n_timers; i++)
+        close(l->timers[i].fd);
     close(l->epfd);
     free(l);
 }
@@ -88,27 +96,35 @@ void loop_del(struct loop *l, int fd)
 
 static void on_timer(void *ctx, uint32_t events)
 {
-    struct loop *l = ctx;
+    struct timer *t = ctx;
     uint64_t expirations;
-    if (read(l->timer_fd, &expirations, sizeof expirations) > 0)
-        l->timer_fn(l->timer_ctx);
+    if (read(t->fd, &expirations, sizeof expirations) > 0)
+        t->fn(t->ctx);
 }
 
 int loop_every(struct loop *l, unsigned period_ms, loop_hook_fn fn,
                void *ctx)
 {
-    l->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (l->timer_fd < 0)
+    if (l->n_timers == LOOP_MAX_TIMERS)
+        return vsmr_fail(VSMR_ERANGE, "more than %d timers", LOOP_MAX_TIMERS);
+    struct timer *t = &l->timers[l->n_timers];
+    t->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (t->fd < 0)
         return vsmr_fail_errno(VSMR_ESYS, "timerfd_create");
     struct itimerspec its = {
         .it_interval = {period_ms / 1000, (long)(period_ms % 1000) * 1000000},
     };
     its.it_value = its.it_interval;
-    if (timerfd_settime(l->timer_fd, 0, &its, NULL) < 0)
-        return vsmr_fail_errno(VSMR_ESYS, "timerfd_settime");
-    l->timer_fn = fn;
-    l->timer_ctx = ctx;
-    return loop_add(l, l->timer_fd, EPOLLIN, on_timer, l);
+    t->fn = fn;
+    t->ctx = ctx;
+    if (timerfd_settime(t->fd, 0, &its, NULL) < 0 ||
+        loop_add(l, t->fd, EPOLLIN, on_timer, t) < 0) {
+        int rc = vsmr_fail_errno(VSMR_ESYS, "timer of %u ms", period_ms);
+        close(t->fd);
+        return rc;
+    }
+    l->n_timers++;
+    return VSMR_OK;
 }
 
 void loop_before_sleep(struct loop *l, loop_hook_fn fn, void *ctx)

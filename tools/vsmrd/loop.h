@@ -21,7 +21,7 @@ int loop_add(struct loop *l, int fd, uint32_t events, loop_fd_fn fn,
              void *ctx);
 int loop_mod(struct loop *l, int fd, uint32_t events);
 void loop_del(struct loop *l, int fd);
-/* Calls fn(ctx) every period_ms (a timerfd). */
+/* Calls fn(ctx) every period_ms (a timerfd each; a few per loop). */
 int loop_every(struct loop *l, unsigned period_ms, loop_hook_fn fn,
                void *ctx);
 /* Calls fn(ctx) after each round of events, before waiting again. */

@@ -20,6 +20,7 @@
 #include "logline.h"
 #include "loop.h"
 #include "node.h"
+#include "replica.h"
 
 struct options {
     const char *config;
@@ -139,11 +140,14 @@ static int run(const struct options *o, const struct vsmr_config *cfg,
     struct loop *l = NULL;
     struct node *n = NULL;
     struct control *ctl = NULL;
+    struct replica *rep = NULL;
     int rc = loop_new(&l);
     if (rc == VSMR_OK)
         rc = watch_signals(l);
     if (rc == VSMR_OK)
         rc = node_start(cfg, key, o->bootstrap, l, &n);
+    if (rc == VSMR_OK && cfg->guest[0])
+        rc = replica_start(cfg, l, n, &rep);
     if (rc == VSMR_OK)
         rc = control_start(cfg->control, l, n, &ctl);
     if (rc == VSMR_OK) {
@@ -156,6 +160,7 @@ static int run(const struct options *o, const struct vsmr_config *cfg,
     if (rc < 0)
         logline(VSMR_LOG_ERROR, "fatal", "reason=\"%s\"", vsmr_errmsg());
     control_stop(ctl);
+    replica_stop(rep);
     node_stop(n);
     loop_free(l);
     logline(VSMR_LOG_INFO, "stopped", "clean=%s", rc < 0 ? "no" : "yes");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -52,11 +53,28 @@ static void observe(struct node *n, const struct vsmr_msg *m)
         n->join_target = m->commit ? m->commit : 1;
 }
 
+/* Frames of the sync protocol and page batches go to the guest side. */
+static bool is_sync_frame(const uint8_t *data, size_t len)
+{
+    struct vsmr_wire_header h;
+    return vsmr_wire_header_decode(data, len, &h) == VSMR_OK &&
+           h.type >= VSMR_WIRE_TYPE_SYNC_FIRST &&
+           h.type <= VSMR_WIRE_TYPE_PAGES_LAST;
+}
+
 static void on_message(void *ctx, uint32_t peer, const uint8_t *data,
                        size_t len)
 {
     struct node *n = ctx;
     struct vsmr_msg m;
+    if (is_sync_frame(data, len)) {
+        if (n->hooks.frame)
+            n->hooks.frame(n->hooks.ctx, peer, data, len);
+        else
+            log_rejection(n, peer, "sync frame, but this replica runs no "
+                                   "guest");
+        return;
+    }
     if (vsmr_wire_log_decode(data, len, &m, n->dec_ents,
                              VSMR_LOG_MAX_MSG_ENTRIES) < 0) {
         log_rejection(n, peer, vsmr_errmsg());
@@ -79,6 +97,8 @@ static void on_peer(void *ctx, uint32_t peer, bool up)
     struct node *n = ctx;
     if (!up)
         n->match[peer] = 0;
+    if (n->hooks.peer)
+        n->hooks.peer(n->hooks.ctx, peer, up);
 }
 
 static void on_transport_log(void *ctx, enum vsmr_log_level lvl,
@@ -113,7 +133,9 @@ static void send_msg(struct node *n, const struct vsmr_msg *m)
 static void note_soft_state(struct node *n, const struct vsmr_log_ready *rd)
 {
     uint64_t term = vsmr_log_term(n->log);
+    bool changed = false;
     if (rd->leader != n->last_leader || term != n->last_term) {
+        changed = true;
         if (rd->leader != n->last_leader && rd->leader)
             logline(VSMR_LOG_INFO, "leader_changed", "leader=%u term=%llu "
                     "witness=%s", rd->leader, (unsigned long long)term,
@@ -125,7 +147,10 @@ static void note_soft_state(struct node *n, const struct vsmr_log_ready *rd)
         logline(VSMR_LOG_INFO, "role_changed", "role=%s term=%llu",
                 vsmr_log_role_name(rd->role), (unsigned long long)term);
         n->last_role = rd->role;
+        changed = true;
     }
+    if (changed && n->hooks.role)
+        n->hooks.role(n->hooks.ctx, rd->role, rd->leader, term);
 }
 
 static void handle_one_ready(struct node *n)
@@ -145,6 +170,8 @@ static void handle_one_ready(struct node *n)
         send_msg(n, &rd.msgs[i]);
     if (rd.n_committed)
         bench_on_commit(n, rd.committed, rd.n_committed);
+    if (rd.n_committed && n->hooks.committed)
+        n->hooks.committed(n->hooks.ctx, rd.committed, rd.n_committed);
     note_soft_state(n, &rd);
     vsmr_log_advance(n->log);
 }
@@ -232,6 +259,7 @@ static int open_core(struct node *n, bool bootstrap)
     for (uint32_t i = 0; i < n->cfg.n_peers; i++)
         lc.kinds[i] = (enum vsmr_log_kind)n->cfg.peers[i + 1].role;
     n->learner = lc.learner;
+    n->started_fresh = fresh;
     rc = vsmr_log_new(&lc, &n->log);
     if (rc == VSMR_OK && !fresh)
         rc = vsmr_log_restore(n->log, &p);
@@ -255,6 +283,7 @@ static int open_transport(struct node *n, const uint8_t *key)
         .listen_addr = n->cfg.listen_addr,
         .listen_len = n->cfg.listen_len,
         .max_message = VSMR_WIRE_MAX_FRAME,
+        .send_queue_limit = 32u << 20,   /* a sync's pages in flight */
         .idle_timeout_ms = n->cfg.idle_timeout_ms,
     };
     memcpy(tc.key, key, sizeof tc.key);
@@ -402,10 +431,13 @@ static void peer_status(struct node *n, uint32_t id, struct strbuf *out)
     else
         sb_printf(out, "match=- ");
     sb_printf(out, "last_contact_ms=%lld connects=%llu msgs_sent=%llu "
-              "msgs_received=%llu auth_failures=%llu queued_bytes=%zu\n",
+              "msgs_received=%llu bytes_sent=%llu bytes_received=%llu "
+              "auth_failures=%llu queued_bytes=%zu\n",
               (long long)ago, (unsigned long long)st.connects,
               (unsigned long long)st.msgs_sent,
               (unsigned long long)st.msgs_received,
+              (unsigned long long)st.bytes_sent,
+              (unsigned long long)st.bytes_received,
               (unsigned long long)st.auth_failures, st.queued_bytes);
 }
 
@@ -433,4 +465,86 @@ void node_status(struct node *n, struct strbuf *out)
     for (uint32_t id = 1; id <= n->cfg.n_peers; id++)
         if (id != n->cfg.id)
             peer_status(n, id, out);
+    if (n->hooks.status)
+        n->hooks.status(n->hooks.ctx, out);
+}
+
+void node_set_hooks(struct node *n, const struct node_hooks *h)
+{
+    n->hooks = *h;
+}
+
+int node_send_frame(struct node *n, uint32_t peer, const uint8_t *data,
+                    size_t len, unsigned timeout_ms)
+{
+    int64_t deadline = vsmr_now_ms() + timeout_ms;
+    for (;;) {
+        int rc = n->tops->send(n->tr, peer, data, len);
+        if (rc != VSMR_EAGAIN)
+            return rc;
+        /* The peer's queue is full: push it out and read what came in
+         * (acks), then try again. The guest is paused meanwhile. */
+        n->tops->flush(n->tr);
+        n->tops->poll(n->tr);
+        if (vsmr_now_ms() > deadline)
+            return vsmr_fail(VSMR_ETIMEDOUT, "peer %u did not drain %zu "
+                             "bytes within %u ms", peer, len, timeout_ms);
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+bool node_is_serving(struct node *n)
+{
+    return vsmr_log_role(n->log) == VSMR_LOG_LEADER &&
+           n->cfg.role != VSMR_ROLE_WITNESS;
+}
+
+uint32_t node_id(const struct node *n)
+{
+    return n->cfg.id;
+}
+
+uint32_t node_leader(const struct node *n)
+{
+    return vsmr_log_leader(n->log);
+}
+
+void node_compact(struct node *n, uint64_t index)
+{
+    const struct vsmr_entry *e = vsmr_log_entry(n->log, index);
+    if (!e || index > vsmr_log_applied_index(n->log) ||
+        index <= vsmr_log_first_index(n->log))
+        return;
+    uint64_t term = e->term;
+    if (vsmr_log_compact(n->log, index) < 0)
+        return;
+    if (vsmr_store_save_compaction(n->store, index, term) < 0)
+        logline(VSMR_LOG_WARN, "store_compaction_failed", "reason=\"%s\"",
+                vsmr_errmsg());
+}
+
+uint32_t node_vm_peer(const struct node *n)
+{
+    for (uint32_t id = 1; id <= n->cfg.n_peers; id++)
+        if (id != n->cfg.id && n->cfg.peers[id].role != VSMR_ROLE_WITNESS)
+            return id;
+    return 0;
+}
+
+bool node_peer_connected(struct node *n, uint32_t peer)
+{
+    struct vsmr_peer_stats st;
+    n->tops->stats(n->tr, peer, &st);
+    return st.connected;
+}
+
+int node_transfer_leadership(struct node *n, uint32_t to)
+{
+    return vsmr_log_transfer_leadership(n->log, to);
+}
+
+bool node_started_fresh(const struct node *n)
+{
+    return n->started_fresh;
 }

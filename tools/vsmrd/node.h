@@ -29,6 +29,37 @@ int node_start(const struct vsmr_config *cfg, const uint8_t *key,
 void node_stop(struct node *n);
 void node_on_applied(struct node *n, node_applied_fn fn, void *ctx);
 
+/* The guest side (replica.c) plugs in here: committed entries in order,
+ * frames of the sync protocol from a peer, a peer link going up or down,
+ * and changes of role or leader. */
+struct node_hooks {
+    void (*committed)(void *ctx, const struct vsmr_entry *ents, size_t n);
+    void (*frame)(void *ctx, uint32_t peer, const uint8_t *data, size_t len);
+    void (*peer)(void *ctx, uint32_t peer, bool up);
+    void (*role)(void *ctx, enum vsmr_log_role role, uint32_t leader,
+                 uint64_t term);
+    void (*status)(void *ctx, struct strbuf *out);   /* control `status` */
+    void *ctx;
+};
+void node_set_hooks(struct node *n, const struct node_hooks *h);
+/* Sends one sync frame to peer, waiting (with the loop's transport work)
+ * while its queue is full, at most timeout_ms. */
+int node_send_frame(struct node *n, uint32_t peer, const uint8_t *data,
+                    size_t len, unsigned timeout_ms);
+/* Leader of its term, with a VM (not a witness): may take guest inputs. */
+bool node_is_serving(struct node *n);
+uint32_t node_id(const struct node *n);
+uint32_t node_leader(const struct node *n);
+/* Hands leadership to peer `to` (it must be up to date). */
+int node_transfer_leadership(struct node *n, uint32_t to);
+/* Whether the log was empty when this node started (a new cluster). */
+bool node_started_fresh(const struct node *n);
+/* Compacts the log up to index (a committed sync) and records it. */
+void node_compact(struct node *n, uint64_t index);
+/* The peer id of the other VM-running replica, 0 if none. */
+uint32_t node_vm_peer(const struct node *n);
+bool node_peer_connected(struct node *n, uint32_t peer);
+
 void node_status(struct node *n, struct strbuf *out);
 /* Proposes n entries (one request, one core call). *index gets the first
  * index, *term the term they were proposed in. */

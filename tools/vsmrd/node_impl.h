@@ -45,6 +45,8 @@ struct node {
     int64_t reject_log_sec;   /* rate limit of rejection log lines */
     unsigned reject_logged;
     bool failed;              /* the store failed: stop at once */
+    struct node_hooks hooks;
+    bool started_fresh;       /* the log was empty at start */
     node_applied_fn applied_fn;
     void *applied_ctx;
     struct bench bench;

@@ -188,10 +188,88 @@ static int k_idle_timeout_ms(struct parse_ctx *p, const char *v)
                    "idle_timeout_ms");
 }
 
+static int k_guest(struct parse_ctx *p, const char *v)
+{
+    if (strlen(v) >= sizeof p->c->guest)
+        return bad(p, "guest '%.40s...' is too long", v);
+    if (strncmp(v, "sim:", 4) != 0 && strncmp(v, "xen:", 4) != 0)
+        return bad(p, "guest must be 'sim:pages=N,workers=W' or "
+                   "'xen:DOMAIN', not '%s'", v);
+    strcpy(p->c->guest, v);
+    return VSMR_OK;
+}
+
+static int k_client_listen(struct parse_ctx *p, const char *v)
+{
+    if (vsmr_parse_addr(v, &p->c->client_addr, &p->c->client_len) < 0)
+        return bad(p, "client_listen: %s", vsmr_errmsg());
+    p->c->has_client_listen = true;
+    return VSMR_OK;
+}
+
+static int k_sync_mode(struct parse_ctx *p, const char *v)
+{
+    if (!strcmp(v, "vsmr") || !strcmp(v, "remus")) {
+        p->c->remus = !strcmp(v, "remus");
+        return VSMR_OK;
+    }
+    return bad(p, "sync_mode must be vsmr or remus, not '%s'", v);
+}
+
+static int k_verify(struct parse_ctx *p, const char *v)
+{
+    return set_bool(p, v, &p->c->verify, "verify");
+}
+
+static int k_hash_threads(struct parse_ctx *p, const char *v)
+{
+    return set_u32(p, v, 0, 256, &p->c->hash_threads, "hash_threads");
+}
+
+static int k_sync_min_ms(struct parse_ctx *p, const char *v)
+{
+    return set_u32(p, v, 1, 60000, &p->c->sync_min_ms, "sync_min_ms");
+}
+
+static int k_sync_max_ms(struct parse_ctx *p, const char *v)
+{
+    return set_u32(p, v, 1, 60000, &p->c->sync_max_ms, "sync_max_ms");
+}
+
+static int k_sync_idle_checks(struct parse_ctx *p, const char *v)
+{
+    return set_u32(p, v, 1, 1000, &p->c->sync_idle_checks,
+                   "sync_idle_checks");
+}
+
+static int k_sync_timeout_ms(struct parse_ctx *p, const char *v)
+{
+    return set_u32(p, v, 100, 600000, &p->c->sync_timeout_ms,
+                   "sync_timeout_ms");
+}
+
+static int k_max_held_bytes(struct parse_ctx *p, const char *v)
+{
+    if (parse_u64(v, UINT64_C(1) << 40, &p->c->max_held_bytes) < 0 ||
+        p->c->max_held_bytes < 4096)
+        return bad(p, "max_held_bytes must be an integer in 4096..2^40");
+    return VSMR_OK;
+}
+
 static const struct {
     const char *key;
     key_fn fn;
 } plain_keys[] = {
+    {"guest", k_guest},
+    {"client_listen", k_client_listen},
+    {"sync_mode", k_sync_mode},
+    {"verify", k_verify},
+    {"hash_threads", k_hash_threads},
+    {"sync_min_ms", k_sync_min_ms},
+    {"sync_max_ms", k_sync_max_ms},
+    {"sync_idle_checks", k_sync_idle_checks},
+    {"sync_timeout_ms", k_sync_timeout_ms},
+    {"max_held_bytes", k_max_held_bytes},
     {"id", k_id},
     {"role", k_role},
     {"cluster_id", k_cluster_id},
@@ -292,6 +370,8 @@ static void set_defaults(struct vsmr_config *c, const char *name)
     c->tick_ms = 10;
 }
 
+static int validate_guest(struct vsmr_config *c);
+
 /* Checks what no single line can: required keys and consistency. */
 static int validate(struct vsmr_config *c)
 {
@@ -345,6 +425,33 @@ static int validate(struct vsmr_config *c)
         c->listen_addr = c->peers[c->id].addr;
         c->listen_len = c->peers[c->id].addr_len;
     }
+    return validate_guest(c);
+}
+
+/* The guest side: only VM-running replicas have one; sane sync bounds. */
+static int validate_guest(struct vsmr_config *c)
+{
+    const char *f = c->file;
+    if (c->guest[0] && c->role == VSMR_ROLE_WITNESS)
+        return vsmr_fail(VSMR_EINVAL, "%s: a witness runs no guest; remove "
+                         "'guest'", f);
+    if (c->has_client_listen && !c->guest[0])
+        return vsmr_fail(VSMR_EINVAL, "%s: client_listen needs a 'guest' "
+                         "to serve", f);
+    if (!c->sync_min_ms)
+        c->sync_min_ms = 5;
+    if (!c->sync_max_ms)
+        c->sync_max_ms = 200;
+    if (!c->sync_idle_checks)
+        c->sync_idle_checks = 3;
+    if (!c->sync_timeout_ms)
+        c->sync_timeout_ms = 10000;
+    if (!c->max_held_bytes)
+        c->max_held_bytes = 1u << 20;
+    if (c->sync_min_ms > c->sync_max_ms)
+        return vsmr_fail(VSMR_EINVAL, "%s: sync_min_ms (%u) is above "
+                         "sync_max_ms (%u)", f, c->sync_min_ms,
+                         c->sync_max_ms);
     return VSMR_OK;
 }
 

@@ -52,6 +52,18 @@ struct vsmr_config {
     uint32_t election_ticks;
     uint32_t heartbeat_ticks;
     uint32_t idle_timeout_ms;
+
+    /* The guest side (primary and backup; a witness runs no guest). */
+    char guest[128];                  /* "sim:pages=N,workers=W", "" = none */
+    bool has_client_listen;           /* the guest's service address */
+    struct sockaddr_storage client_addr;
+    socklen_t client_len;
+    bool remus;                       /* sync_mode = remus (the baseline) */
+    bool verify;                      /* hash all memory after each sync */
+    uint32_t hash_threads;            /* 0: online CPUs */
+    uint32_t sync_min_ms, sync_max_ms, sync_idle_checks;
+    uint32_t sync_timeout_ms;         /* an epoch taking longer aborts */
+    uint64_t max_held_bytes;          /* held output that forces a sync */
 };
 
 /* Parses text (len bytes, need not be NUL-terminated); name is used in

@@ -412,6 +412,8 @@ static int run_actions(struct vsmr_engine *e)
 {
     int first_error = VSMR_OK;
     for (enum vsmr_sync_action a; (a = vsmr_sync_next_action(e->sync));) {
+        if (e->cfg.before_action)
+            e->cfg.before_action(e->cfg.ctx, vsmr_sync_action_name(a));
         int rc = run_action(e, a);
         if (rc < 0 && a != VSMR_SYNC_ACT_ABORTED) {
             if (first_error == VSMR_OK)
@@ -505,6 +507,11 @@ void vsmr_engine_unprotected(struct vsmr_engine *e, bool unprotected)
         vsmr_engine_abort(e, "backup lost");
         vsmr_outbuf_flush(e->held, UINT64_MAX, release_one, e);
     }
+}
+
+void vsmr_engine_full_sync(struct vsmr_engine *e)
+{
+    memset(e->dirty_local, 0xff, e->words * 8);
 }
 
 bool vsmr_engine_syncing(const struct vsmr_engine *e)

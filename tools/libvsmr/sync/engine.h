@@ -50,6 +50,9 @@ struct vsmr_engine_config {
     void (*compact)(void *ctx, uint64_t index);
     /* One line per epoch for the log (metrics), and failures. */
     void (*report)(void *ctx, const char *line);
+    /* Called before each action of the sync core (tests inject faults
+     * here: a crash at a chosen step). May be NULL. */
+    void (*before_action)(void *ctx, const char *action);
     void *ctx;
 };
 
@@ -87,6 +90,10 @@ int vsmr_engine_promote(struct vsmr_engine *e);
 /* No backup any more (it failed): release held outputs and run
  * unprotected until one is back. */
 void vsmr_engine_unprotected(struct vsmr_engine *e, bool unprotected);
+
+/* The next epoch compares every page, not only the dirty ones (a backup
+ * that starts without the primary's state). */
+void vsmr_engine_full_sync(struct vsmr_engine *e);
 
 bool vsmr_engine_syncing(const struct vsmr_engine *e);
 /* Whether the guest is idle (no input being served, no output waiting):

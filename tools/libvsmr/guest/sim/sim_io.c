@@ -174,6 +174,12 @@ uint64_t vsmr_sim_scratch_first(vsmr_guest *g)
     return s ? s->base.pages - sim_scratch_pages(s->base.pages) : 0;
 }
 
+int vsmr_sim_fd(vsmr_guest *g)
+{
+    struct sim_guest *s = as_sim(g);
+    return s ? s->sock : -1;
+}
+
 int vsmr_sim_pid(vsmr_guest *g)
 {
     struct sim_guest *s = as_sim(g);

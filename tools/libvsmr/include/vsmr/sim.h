@@ -58,6 +58,8 @@ uint64_t vsmr_sim_completed(vsmr_guest *g);
 /* Scratch pages POKE/PEEK may address, and the frame of scratch page 0. */
 uint64_t vsmr_sim_scratch_pages(vsmr_guest *g);
 uint64_t vsmr_sim_scratch_first(vsmr_guest *g);
+/* A descriptor that becomes readable when a response is waiting. */
+int vsmr_sim_fd(vsmr_guest *g);
 /* Process id of the guest process (tests kill it to simulate a crash). */
 int vsmr_sim_pid(vsmr_guest *g);
 

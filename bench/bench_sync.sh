@@ -1,0 +1,107 @@
+#!/bin/sh
+# bench_sync.sh - the same client workload under no replication, VSMR and
+# Remus mode, one after the other in one run: throughput, request latency
+# p50/p99, bytes on the replication link (primary -> backup, counted by
+# the transport on the wire: log + sync traffic) per epoch and in total,
+# pause time per epoch, and the ratios VSMR/Remus. "Equal sync frequency":
+# both modes sync on the same fixed interval (sync_min_ms = sync_max_ms);
+# a third run shows VSMR with its own idle trigger. Loopback, no root.
+VSMR_BIN=${VSMR_BIN:-$(pwd)/build/bin}
+REQS=${REQS:-20000}
+WINDOW=${WINDOW:-16}
+PAGES=${PAGES:-16384}         # 64 MiB guests
+WORKERS=${WORKERS:-4}
+VSIZE=${VSIZE:-256}
+INTERVAL=${INTERVAL:-20}      # ms, for the equal-frequency runs
+W=$(mktemp -d /dev/shm/vsmr-sync.XXXXXX) || exit 1
+PIDS=
+cleanup() { for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+val() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+ctl() { "$VSMR_BIN/vsmrctl" -s "$W/n$1.sock" -t 30 status 2>/dev/null; }
+head -c 32 /dev/urandom > "$W/key"; chmod 600 "$W/key"
+port=$((18300 + $$ % 400 * 5))
+
+client() {  # client ADDR OUT
+  "$VSMR_BIN/vsmr-client" --servers "$1" --requests "$REQS" --window "$WINDOW" \
+    --keys 5000 --value-size "$VSIZE" --write-ratio 70 --seed 7 \
+    --report-ms 100000 --max-seconds 300 > "$2" 2>&1
+}
+
+summary() { grep '^client: summary' "$1" | val "$2"; }
+
+start_cluster() {  # start_cluster MODE MIN_MS MAX_MS
+  rm -rf "$W"/d* "$W"/*.sock
+  for i in 1 2 3; do
+    {
+      echo "id = $i"
+      echo "peer.1 = 127.0.0.1:$port primary"
+      echo "peer.2 = 127.0.0.1:$((port + 1)) backup"
+      echo "peer.3 = 127.0.0.1:$((port + 2)) witness"
+      echo "key_file = $W/key"
+      echo "control = $W/n$i.sock"
+      echo "data_dir = $W/d$i"
+      echo "log_level = warn"
+      echo "encrypt = off"
+      if [ "$i" != 3 ]; then
+        echo "guest = sim:pages=$PAGES,workers=$WORKERS"
+        echo "client_listen = 127.0.0.1:$((port + 2 + i))"
+        echo "sync_mode = $1"
+        echo "sync_min_ms = $2"
+        echo "sync_max_ms = $3"
+      fi
+    } > "$W/n$i.conf"
+    "$VSMR_BIN/vsmrd" --config "$W/n$i.conf" --bootstrap 2>>"$W/n$i.log" &
+    PIDS="$PIDS $!"
+  done
+  end=$(( $(date +%s) + 60 ))
+  until ctl 2 | grep -q '^guest .*synced=yes' && ctl 1 | grep -q '^guest .*protected=yes'; do
+    [ "$(date +%s)" -ge "$end" ] && { echo "bench_sync: cluster did not become protected"; tail "$W"/n*.log; exit 1; }
+    sleep 0.1
+  done
+}
+
+stop_cluster() {
+  for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  PIDS=
+  port=$((port + 5))
+}
+
+# run LABEL MODE MIN MAX: one measured run; prints a row, keeps figures.
+run() {
+  start_cluster "$2" "$3" "$4"
+  s0=$(ctl 1); b0=$(echo "$s0" | grep '^peer=2 ' | val bytes_sent)
+  e0=$(echo "$s0" | grep '^sync ' | val epochs); p0=$(echo "$s0" | grep '^sync ' | val ms_paused)
+  client "127.0.0.1:$((port + 3))" "$W/$1.out"
+  s1=$(ctl 1); b1=$(echo "$s1" | grep '^peer=2 ' | val bytes_sent)
+  e1=$(echo "$s1" | grep '^sync ' | val epochs); p1=$(echo "$s1" | grep '^sync ' | val ms_paused)
+  stop_cluster
+  row "$1" "$W/$1.out" $((b1 - b0)) $((e1 - e0)) "$(echo "$p1 - $p0" | bc -l)"
+}
+
+row() {  # row LABEL OUT BYTES EPOCHS PAUSED_MS
+  tput=$(summary "$2" throughput); p50=$(summary "$2" p50_us); p99=$(summary "$2" p99_us)
+  lost=$(summary "$2" lost)
+  [ -n "$tput" ] || { echo "bench_sync: $1: the client printed no summary"; tail "$2"; exit 1; }
+  per_epoch=-; pause=-
+  [ "${4:-0}" -gt 0 ] && { per_epoch=$(( $3 / $4 )); pause=$(printf %.2f "$(echo "$5 / $4" | bc -l)"); }
+  printf '%-22s %10.0f %9.0f %9.0f %14s %10s %12s %9s %5s\n' "$1" "$tput" "$p50" "$p99" "$3" "$4" "$per_epoch" "$pause" "$lost"
+  eval "T_$(echo "$1" | tr -c 'a-z0-9\n' _)=$tput B_$(echo "$1" | tr -c 'a-z0-9\n' _)=$3"
+}
+
+echo "# sync benchmark: $REQS requests, window $WINDOW, $WORKERS guest workers, $((PAGES * 4 / 1024)) MiB guests, values $VSIZE B, loopback, $(nproc) cores"
+echo "# command: sh bench/bench_sync.sh   (make bench runs it)"
+printf '%-22s %10s %9s %9s %14s %10s %12s %9s %5s\n' mode req_per_s p50_us p99_us link_bytes epochs bytes_epoch pause_ms lost
+"$VSMR_BIN/vsmr-simserve" --listen "127.0.0.1:$port" --guest "pages=$PAGES,workers=$WORKERS" 2>/dev/null &
+PIDS="$!"
+sleep 0.5
+client "127.0.0.1:$port" "$W/none.out"
+stop_cluster
+row none "$W/none.out" 0 0 0
+run "remus_${INTERVAL}ms" remus "$INTERVAL" "$INTERVAL"
+run "vsmr_${INTERVAL}ms" vsmr "$INTERVAL" "$INTERVAL"
+run vsmr_idle_trigger vsmr 1 200
+eval "tr_=\$T_remus_${INTERVAL}ms tv_=\$T_vsmr_${INTERVAL}ms br_=\$B_remus_${INTERVAL}ms bv_=\$B_vsmr_${INTERVAL}ms"
+printf 'ratios at equal sync frequency (%s ms): throughput VSMR/Remus %.2f, replication bytes Remus/VSMR %.2f\n' \
+  "$INTERVAL" "$(echo "$tv_ / $tr_" | bc -l)" "$(echo "$br_ / $bv_" | bc -l)"

@@ -1,0 +1,2 @@
+PROGRAMS += vsmr-simserve
+vsmr-simserve_DIR := tools/simserve

@@ -1,0 +1,467 @@
+/*
+ * replica.c - the guest side of a replica (replica.h): committed log
+ * entries become guest inputs or syncs, sync frames go to the engine, the
+ * primary proposes SYNC entries when the trigger says so, outputs the
+ * engine releases go to the client service, and failures move the
+ * replica between protected, unprotected and promoted.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "common/err.h"
+#include "logline.h"
+#include "replica.h"
+#include "service.h"
+#include "sync/engine.h"
+#include "sync/trigger.h"
+#include "vsmr/sim.h"
+
+#define SYNC_FRAME_TIMEOUT_MS 5000
+
+struct replica {
+    struct vsmr_config cfg;
+    struct loop *loop;
+    struct node *node;
+    vsmr_guest *guest;
+    struct vsmr_engine *engine;
+    struct vsmr_trigger trigger;
+    struct service *service;
+    uint32_t peer;                /* the other VM-running replica */
+    bool is_primary;              /* sync role from the configuration */
+    bool synced;                  /* the guest holds the protected state */
+    bool promoted;
+    bool peer_up;
+    bool unprotected;             /* the marker committed: outputs flow */
+    bool marker_proposed;
+    uint64_t stale_epoch;         /* committed epoch when state was lost */
+    uint64_t last_epoch;          /* highest SYNC applied */
+    bool sync_proposed;           /* a SYNC is in the log, not applied yet */
+    uint64_t activity;            /* inputs since the last sync */
+    int64_t epoch_start_ms;
+    uint64_t inputs_fed, inputs_skipped;
+};
+
+/* --- guest I/O for the sim guest ----------------------------------------- */
+
+static int sim_inject(void *ctx, const void *in, size_t len)
+{
+    return vsmr_sim_send(ctx, in, len);
+}
+
+static int sim_collect(void *ctx, void *buf, size_t cap, size_t *len)
+{
+    return vsmr_sim_recv(ctx, buf, cap, len, 0);
+}
+
+static int sim_served(void *ctx, bool *all)
+{
+    *all = vsmr_sim_completed(ctx) == vsmr_sim_sent(ctx);
+    return VSMR_OK;
+}
+
+/* --- engine callbacks ---------------------------------------------------- */
+
+static int send_to_peer(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct replica *r = ctx;
+    return node_send_frame(r->node, r->peer, frame, len,
+                           SYNC_FRAME_TIMEOUT_MS);
+}
+
+static void release_output(void *ctx, const struct vsmr_output *o)
+{
+    struct replica *r = ctx;
+    if (r->service)
+        service_release(r->service, o->data, o->len);
+}
+
+static void compact_log(void *ctx, uint64_t index)
+{
+    struct replica *r = ctx;
+    node_compact(r->node, index);
+}
+
+static void report(void *ctx, const char *line)
+{
+    struct replica *r = ctx;
+    (void)r;
+    logline_raw(strstr(line, "aborted") || strstr(line, "rejected")
+                    ? VSMR_LOG_WARN : VSMR_LOG_INFO, line);
+}
+
+/* Fault injection for the failover tests: VSMR_CRASH_AT=ACTION[:N] kills
+ * this process (as kill -9 would) just before the N-th (default 1st)
+ * sync action of that name, e.g. "send-pages:3". */
+static void before_action(void *ctx, const char *action)
+{
+    static long seen;
+    const char *want = getenv("VSMR_CRASH_AT");
+    if (!want)
+        return;
+    size_t n = strcspn(want, ":");
+    if (strlen(action) != n || strncmp(want, action, n) != 0)
+        return;
+    long nth = want[n] == ':' ? strtol(want + n + 1, NULL, 10) : 1;
+    if (++seen >= nth) {
+        logline(VSMR_LOG_WARN, "crash_injected", "action=%s", action);
+        raise(SIGKILL);
+    }
+}
+
+/* A backup holds the protected state again once an epoch commits after
+ * it lost it (at start, or at an unprotected marker). */
+static void note_commits(struct replica *r)
+{
+    struct vsmr_sync_status st;
+    vsmr_engine_status(r->engine, &st);
+    if (r->synced || r->is_primary || st.committed_epoch <= r->stale_epoch)
+        return;
+    r->synced = true;
+    logline(VSMR_LOG_INFO, "backup_synced", "epoch=%llu",
+            (unsigned long long)st.committed_epoch);
+}
+
+/* The primary may serve when its guest holds the protected state; a
+ * backup only once promoted. */
+static bool serving(void *ctx)
+{
+    struct replica *r = ctx;
+    return node_is_serving(r->node) &&
+           (r->promoted || (r->is_primary && r->synced));
+}
+
+/* The unprotected marker (an empty input) committed: from here on the
+ * primary releases outputs without a backup, and a backup's guest no
+ * longer holds a state the released outputs agree with. */
+static void on_marker(struct replica *r, uint64_t index)
+{
+    r->marker_proposed = false;
+    if (r->is_primary && !r->peer_up) {
+        r->unprotected = true;
+        vsmr_engine_unprotected(r->engine, true);
+        logline(VSMR_LOG_WARN, "unprotected", "index=%llu reason=\"no "
+                "backup; outputs go out without a sync\"",
+                (unsigned long long)index);
+    } else if (!r->is_primary && !r->promoted && r->synced) {
+        struct vsmr_sync_status st;
+        vsmr_engine_status(r->engine, &st);
+        r->synced = false;
+        r->stale_epoch = st.committed_epoch;
+        logline(VSMR_LOG_WARN, "backup_stale", "index=%llu reason=\"the "
+                "primary ran unprotected; a full sync is needed\"",
+                (unsigned long long)index);
+    }
+}
+
+/* --- node hooks ------------------------------------------------------------ */
+
+static void on_committed(void *ctx, const struct vsmr_entry *ents, size_t n)
+{
+    struct replica *r = ctx;
+    for (size_t i = 0; i < n; i++) {
+        const struct vsmr_entry *e = &ents[i];
+        if (e->type == VSMR_ENTRY_SYNC) {
+            r->sync_proposed = false;
+            if (e->aux <= r->last_epoch)
+                continue;           /* replayed after a restart */
+            r->last_epoch = e->aux;
+            r->epoch_start_ms = vsmr_now_ms();
+            r->activity = 0;
+            /* An unsynced backup has no state worth comparing: all pages. */
+            if (!r->is_primary && !r->synced)
+                vsmr_engine_full_sync(r->engine);
+            if (vsmr_engine_sync(r->engine, e->aux, e->index) < 0 &&
+                vsmr_engine_syncing(r->engine) == false)
+                logline(VSMR_LOG_WARN, "sync_not_started", "epoch=%llu "
+                        "reason=\"%s\"", (unsigned long long)e->aux,
+                        vsmr_errmsg());
+        } else if (e->type == VSMR_ENTRY_NORMAL && e->len == 0) {
+            on_marker(r, e->index);
+        } else if (e->type == VSMR_ENTRY_NORMAL) {
+            r->activity++;
+            /* A backup without the primary's state skips inputs: the full
+             * sync that follows brings their effect. */
+            if (!r->synced && !r->promoted) {
+                r->inputs_skipped++;
+                continue;
+            }
+            r->inputs_fed++;
+            if (vsmr_engine_input(r->engine, e->index, e->data, e->len) < 0)
+                logline(VSMR_LOG_ERROR, "guest_input_failed", "index=%llu "
+                        "reason=\"%s\"", (unsigned long long)e->index,
+                        vsmr_errmsg());
+        }
+    }
+    vsmr_engine_poll(r->engine);
+    note_commits(r);
+}
+
+static void on_frame(void *ctx, uint32_t peer, const uint8_t *data, size_t len)
+{
+    struct replica *r = ctx;
+    if (peer != r->peer) {
+        logline(VSMR_LOG_WARN, "sync_frame_rejected", "peer=%u reason=\"only "
+                "the other VM replica (%u) syncs with this one\"", peer,
+                r->peer);
+        return;
+    }
+    vsmr_engine_message(r->engine, data, len);
+    note_commits(r);
+}
+
+static void on_peer(void *ctx, uint32_t peer, bool up)
+{
+    struct replica *r = ctx;
+    if (peer != r->peer || r->peer_up == up)
+        return;
+    r->peer_up = up;
+    if (!up && vsmr_engine_syncing(r->engine))
+        vsmr_engine_abort(r->engine, "the other VM replica went away");
+    if (r->is_primary && !r->promoted && up && r->unprotected) {
+        /* Outputs are held again; the next sync (a full one: the backup
+         * saw the marker) protects the guest again. */
+        r->unprotected = false;
+        vsmr_engine_unprotected(r->engine, false);
+        logline(VSMR_LOG_INFO, "protecting", "backup=%u", peer);
+    }
+}
+
+static void on_role(void *ctx, enum vsmr_log_role role, uint32_t leader,
+                    uint64_t term)
+{
+    struct replica *r = ctx;
+    r->sync_proposed = false;
+    r->marker_proposed = false;
+    if (r->is_primary && leader == r->peer && r->synced) {
+        /* The backup took over: its guest, not ours, carries on. */
+        r->synced = false;
+        logline(VSMR_LOG_WARN, "primary_stale", "term=%llu reason=\"the "
+                "backup was promoted; this guest no longer holds the "
+                "protected state\"", (unsigned long long)term);
+    }
+    if (role == VSMR_LOG_LEADER && r->is_primary && !r->synced) {
+        logline(VSMR_LOG_WARN, "leadership_handoff", "to=%u reason=\"this "
+                "primary's guest was restarted and holds no protected "
+                "state\"", r->peer);
+        node_transfer_leadership(r->node, r->peer);
+        return;
+    }
+    if (role != VSMR_LOG_LEADER || r->is_primary || r->promoted)
+        return;
+    if (!r->synced) {
+        logline(VSMR_LOG_ERROR, "promotion_refused", "term=%llu reason=\"this "
+                "backup never completed a sync; its guest does not hold the "
+                "primary's state\"", (unsigned long long)term);
+        return;
+    }
+    r->promoted = true;
+    int rc = vsmr_engine_promote(r->engine);
+    logline(rc < 0 ? VSMR_LOG_ERROR : VSMR_LOG_INFO, "promoted",
+            "term=%llu epoch=%llu%s%s", (unsigned long long)term,
+            (unsigned long long)r->last_epoch, rc < 0 ? " reason=" : "",
+            rc < 0 ? vsmr_errmsg() : "");
+}
+
+static void on_status(void *ctx, struct strbuf *out)
+{
+    struct replica *r = ctx;
+    struct vsmr_sync_status st;
+    vsmr_engine_status(r->engine, &st);
+    const struct vsmr_epoch_metrics *m = vsmr_engine_last(r->engine);
+    uint64_t epochs, bytes;
+    double paused;
+    vsmr_engine_totals(r->engine, &epochs, &bytes, &paused);
+    sb_printf(out, "guest backend=%s pages=%llu mode=%s sync_role=%s "
+              "synced=%s promoted=%s protected=%s inputs_fed=%llu "
+              "inputs_skipped=%llu held_bytes=%zu\n",
+              vsmr_guest_backend(r->guest),
+              (unsigned long long)vsmr_guest_page_count(r->guest),
+              r->cfg.remus ? "remus" : "vsmr",
+              r->is_primary ? "primary" : "backup",
+              r->synced ? "yes" : "no",
+              r->promoted ? "yes" : "no",
+              r->unprotected || r->promoted ? "no" : r->peer_up ? "yes" : "no",
+              (unsigned long long)r->inputs_fed,
+              (unsigned long long)r->inputs_skipped,
+              vsmr_engine_held_bytes(r->engine));
+    sb_printf(out, "sync epoch=%llu phase=%s committed_epoch=%llu "
+              "aborted=%llu epochs=%llu bytes_sent=%llu ms_paused=%.1f "
+              "last_reason=\"%s\"\n", (unsigned long long)st.epoch,
+              vsmr_sync_phase_name(st.phase),
+              (unsigned long long)st.committed_epoch,
+              (unsigned long long)st.aborted, (unsigned long long)epochs,
+              (unsigned long long)bytes, paused, st.reason);
+    sb_printf(out, "last_epoch epoch=%llu committed=%s dirty_local=%llu "
+              "dirty_peer=%llu union=%llu divergent=%llu bytes_sent=%llu "
+              "inputs=%llu outputs_held=%llu ms_paused=%.2f ms_hash=%.2f "
+              "ms_transfer=%.2f\n", (unsigned long long)m->epoch,
+              m->committed ? "yes" : "no",
+              (unsigned long long)m->dirty_local,
+              (unsigned long long)m->dirty_peer,
+              (unsigned long long)m->union_pages,
+              (unsigned long long)m->divergent,
+              (unsigned long long)m->bytes_sent,
+              (unsigned long long)m->inputs,
+              (unsigned long long)m->outputs_held, m->ms_paused, m->ms_hash,
+              m->ms_transfer);
+    if (r->service)
+        service_status(r->service, out);
+}
+
+/* --- the trigger, every millisecond ---------------------------------------- */
+
+static void propose_sync(struct replica *r, enum vsmr_trigger_reason why)
+{
+    struct vsmr_entry e = {.type = VSMR_ENTRY_SYNC, .aux = r->last_epoch + 1};
+    uint64_t index, term;
+    if (node_propose(r->node, &e, 1, &index, &term) < 0)
+        return;
+    r->sync_proposed = true;
+    vsmr_trigger_synced(&r->trigger, (uint64_t)vsmr_now_ms());
+    logline(VSMR_LOG_DEBUG, "sync_proposed", "epoch=%llu index=%llu "
+            "reason=%s", (unsigned long long)e.aux,
+            (unsigned long long)index, vsmr_trigger_reason_name(why));
+}
+
+static void propose_marker(struct replica *r)
+{
+    struct vsmr_entry e = {.type = VSMR_ENTRY_NORMAL, .len = 0};
+    uint64_t index, term;
+    if (node_propose(r->node, &e, 1, &index, &term) == VSMR_OK)
+        r->marker_proposed = true;
+}
+
+static void on_timer(void *ctx)
+{
+    struct replica *r = ctx;
+    vsmr_engine_poll(r->engine);
+    note_commits(r);
+    int64_t now = vsmr_now_ms();
+    if (vsmr_engine_syncing(r->engine)) {
+        if (now - r->epoch_start_ms > (int64_t)r->cfg.sync_timeout_ms)
+            vsmr_engine_abort(r->engine, "the epoch took longer than "
+                                         "sync_timeout_ms");
+        return;
+    }
+    if (!r->is_primary || r->promoted || !serving(r))
+        return;
+    if (!r->peer_up) {
+        /* Releasing without a backup needs the log's word that this is
+         * still the primary of a majority: an entry that commits. */
+        if (!r->unprotected && !r->marker_proposed)
+            propose_marker(r);
+        return;
+    }
+    if (r->sync_proposed)
+        return;
+    enum vsmr_trigger_reason why = vsmr_trigger_check(
+        &r->trigger, (uint64_t)now, vsmr_engine_idle(r->engine),
+        r->activity > 0 || vsmr_engine_held_bytes(r->engine) > 0,
+        vsmr_engine_held_bytes(r->engine));
+    if (why != VSMR_TRIGGER_NONE)
+        propose_sync(r, why);
+}
+
+static void on_guest_output(void *ctx, uint32_t events)
+{
+    struct replica *r = ctx;
+    vsmr_engine_poll(r->engine);
+}
+
+/* --- start and stop -------------------------------------------------------- */
+
+static int open_guest(struct replica *r)
+{
+    const char *spec = r->cfg.guest + 4;
+    if (strncmp(r->cfg.guest, "sim:", 4) != 0)
+        return vsmr_fail(VSMR_ENOTSUP, "guest '%s': vsmrd drives only the sim "
+                         "guest so far; Xen domains are protected with "
+                         "xl vsmr", r->cfg.guest);
+    return vsmr_guest_open("sim", spec, &r->guest);
+}
+
+static int open_engine(struct replica *r)
+{
+    struct vsmr_engine_config ec = {
+        .role = r->is_primary ? VSMR_SYNC_PRIMARY : VSMR_SYNC_BACKUP,
+        .mode = r->cfg.remus ? VSMR_SYNC_MODE_REMUS : VSMR_SYNC_MODE_VSMR,
+        .verify = r->cfg.verify,
+        .hash_threads = r->cfg.hash_threads,
+        .io = {sim_inject, sim_collect, sim_served, r->guest},
+        .send = send_to_peer, .release = release_output,
+        .compact = compact_log, .report = report,
+        .before_action = before_action, .ctx = r,
+    };
+    struct vsmr_trigger_config tc = {
+        .min_interval_ms = r->cfg.sync_min_ms,
+        .max_interval_ms = r->cfg.sync_max_ms,
+        .idle_checks = r->cfg.sync_idle_checks,
+        .max_held_bytes = r->cfg.max_held_bytes,
+    };
+    int rc = vsmr_trigger_init(&r->trigger, &tc, (uint64_t)vsmr_now_ms());
+    if (rc == VSMR_OK)
+        rc = vsmr_engine_new(&ec, r->guest, &r->engine);
+    return rc;
+}
+
+int replica_start(const struct vsmr_config *cfg, struct loop *l,
+                  struct node *n, struct replica **out)
+{
+    struct replica *r = calloc(1, sizeof *r);
+    if (!r)
+        return vsmr_fail(VSMR_ENOMEM, "replica: out of memory");
+    r->cfg = *cfg;
+    r->loop = l;
+    r->node = n;
+    r->is_primary = cfg->role == VSMR_ROLE_PRIMARY;
+    /* A primary whose log is new starts the protected state; any other
+     * start has a fresh guest that must receive it from the other side. */
+    r->synced = r->is_primary && node_started_fresh(n);
+    r->peer = node_vm_peer(n);
+    int rc = r->peer ? VSMR_OK
+                     : vsmr_fail(VSMR_EINVAL, "%s: no other VM-running peer "
+                                 "to sync with", cfg->file);
+    if (rc == VSMR_OK)
+        rc = open_guest(r);
+    if (rc == VSMR_OK)
+        rc = open_engine(r);
+    if (rc == VSMR_OK)
+        rc = loop_add(l, vsmr_sim_fd(r->guest), EPOLLIN, on_guest_output, r);
+    if (rc == VSMR_OK)
+        rc = loop_every(l, 1, on_timer, r);
+    if (rc == VSMR_OK && cfg->has_client_listen)
+        rc = service_start(&cfg->client_addr, cfg->client_len, l, n,
+                           serving, r, &r->service);
+    if (rc < 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", vsmr_errmsg());
+        replica_stop(r);
+        return vsmr_fail(rc, "%s", msg);
+    }
+    struct node_hooks h = {
+        .committed = on_committed, .frame = on_frame, .peer = on_peer,
+        .role = on_role, .status = on_status, .ctx = r,
+    };
+    node_set_hooks(n, &h);
+    logline(VSMR_LOG_INFO, "guest_started", "guest=%s pages=%llu mode=%s "
+            "verify=%s", cfg->guest,
+            (unsigned long long)vsmr_guest_page_count(r->guest),
+            cfg->remus ? "remus" : "vsmr", cfg->verify ? "on" : "off");
+    *out = r;
+    return VSMR_OK;
+}
+
+void replica_stop(struct replica *r)
+{
+    if (!r)
+        return;
+    service_stop(r->service);
+    if (r->guest && vsmr_sim_fd(r->guest) >= 0)
+        loop_del(r->loop, vsmr_sim_fd(r->guest));
+    vsmr_engine_free(r->engine);
+    vsmr_guest_close(r->guest);
+    free(r);
+}

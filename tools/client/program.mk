@@ -1,0 +1,2 @@
+PROGRAMS += vsmr-client
+vsmr-client_DIR := tools/client

@@ -16,7 +16,7 @@
 #include "run.h"
 
 #define RUN_BACKOFF_MIN_MS 50u
-#define RUN_BACKOFF_MAX_MS 1000u
+#define RUN_BACKOFF_MAX_MS 500u
 
 static const char *const bad_names[BAD_KINDS] = {
     "oversized frame", "malformed response", "response to an unknown id",

@@ -278,7 +278,8 @@ static size_t t_resp(uint8_t *out, uint32_t id, int status,
     body[4] = (uint8_t)status;
     body[5] = 0;
     memcpy(body + 6, &vlen, 2);
-    memcpy(body + 8, v, vlen);
+    if (vlen)
+        memcpy(body + 8, v, vlen);
     return frame_put(out, 16 + VALUE_MAX_SIZE, body, 8u + vlen);
 }
 

@@ -64,6 +64,8 @@ static void ck_drop_upto(struct ck_key *k, uint64_t n)
     uint32_t i = 0;
     while (i < k->nunk && k->unk[i].n <= n)
         i++;
+    if (i == 0)
+        return;
     memmove(k->unk, k->unk + i, (k->nunk - i) * sizeof *k->unk);
     k->nunk -= i;
 }

@@ -5,6 +5,7 @@
  * 0 (clean), 1 (a problem found) or 2 (usage).
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -95,6 +96,22 @@ static int main_run(const struct options *o, FILE *json)
     return rc;
 }
 
+static void main_on_signal(int sig)
+{
+    (void)sig;
+    if (run_interrupted < 2)
+        run_interrupted++;
+}
+
+/* SIGINT/SIGTERM end the run with a summary; poll() sees EINTR. */
+static void main_signals(void)
+{
+    struct sigaction sa = {.sa_handler = main_on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -109,6 +126,7 @@ int main(int argc, char **argv)
         perror("vsmr-client: --json");
         return 2;
     }
+    main_signals();
     rc = main_run(&o, json);
     if (json && fclose(json) != 0) {
         perror("vsmr-client: --json");

@@ -16,11 +16,13 @@
 #include "run.h"
 
 #define RUN_BACKOFF_MIN_MS 50u
-#define RUN_BACKOFF_MAX_MS 1000u
+#define RUN_BACKOFF_MAX_MS 500u
 
 static const char *const bad_names[BAD_KINDS] = {
     "oversized frame", "malformed response", "response to an unknown id",
     "unknown status"};
+
+volatile sig_atomic_t run_interrupted;
 
 uint64_t run_now_us(void)
 {
@@ -216,9 +218,9 @@ static void run_give_up(struct run *r)
     if (r->fd >= 0)
         close(r->fd);
     r->fd = -1;
-    fprintf(stderr, "client: --max-seconds %g reached: stopping with %u "
-            "requests in flight (now unknown)\n", r->o->max_seconds,
-            inflight);
+    fprintf(stderr, "client: %s: stopping with %u requests in flight (now "
+            "unknown)\n", run_interrupted > 1 ? "interrupted twice"
+            : "--max-seconds reached", inflight);
 }
 
 static void run_step(struct run *r, uint64_t now)
@@ -251,11 +253,12 @@ void run_phase(struct run *r)
 {
     while (!client_phase_done(r->c)) {
         uint64_t now = run_now_us();
-        if (now >= r->deadline_us) {
+        if (now >= r->deadline_us || run_interrupted > 1) {
             run_give_up(r);
             break;
         }
-        if (!r->c->verifying && now >= r->stop_issue_us)
+        if (!r->c->verifying &&
+            (now >= r->stop_issue_us || run_interrupted))
             r->c->issuing = false;
         run_report(r, now);
         run_step(r, now);

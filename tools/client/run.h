@@ -6,6 +6,7 @@
 #ifndef VSMR_CLIENT_RUN_H
 #define VSMR_CLIENT_RUN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,6 +34,9 @@ struct run {
     uint8_t rx[RUN_RX_CAP];
     uint8_t tx[RUN_TX_CAP];
 };
+
+/* Set by SIGINT/SIGTERM: once, stop issuing and finish; twice, give up. */
+extern volatile sig_atomic_t run_interrupted;
 
 uint64_t run_now_us(void);
 void run_init(struct run *r, const struct options *o, struct client *c);

@@ -52,11 +52,11 @@ CPID=$!
 epoch_line() {  # epoch_line NODE LABEL
   s=$(st "$1") || return
   l=$(echo "$s" | grep '^last_epoch ')
-  t=$(echo "$s" | grep '^sync ')
+  sl=$(echo "$s" | grep '^sync ')
   printf '   %-8s epoch %-6s dirty %-5s union %-5s divergent %-4s sent %6s KiB  pause %6s ms  (epochs %s, aborted %s)\n' \
     "$2" "$(echo "$l" | val epoch)" "$(echo "$l" | val dirty_local)" "$(echo "$l" | val union)" \
     "$(echo "$l" | val divergent)" "$(( $(echo "$l" | val bytes_sent) / 1024 ))" \
-    "$(echo "$l" | val ms_paused)" "$(echo "$t" | val committed_epoch)" "$(echo "$t" | val aborted)"
+    "$(echo "$l" | val ms_paused)" "$(echo "$sl" | val committed_epoch)" "$(echo "$sl" | val aborted)"
 }
 
 killed=0 t=0

@@ -35,6 +35,7 @@ struct sim {
     uint32_t *leader_of_term;
     uint64_t cap_terms;
     uint64_t next_payload, proposed_marker;
+    uint32_t crash_per_mille;           /* per tick, chosen per seed */
     struct sim_result *res;
     bool verbose;
 };
@@ -378,7 +379,7 @@ static void faults(struct sim *s)
 {
     uint32_t id = 1 + (uint32_t)(sim_rand(&s->rng) % SIM_N);
     struct sim_node *n = &s->nodes[id];
-    if (n->up && chance(&s->rng, 4))
+    if (n->up && chance(&s->rng, s->crash_per_mille))
         crash(s, id);
     else if (!n->up && chance(&s->rng, 60))
         restart(s, id, chance(&s->rng, 250) && !other_learner(s, id) &&
@@ -501,6 +502,7 @@ void sim_run(const struct sim_params *p, struct sim_result *r)
     s.net.loss_pct = (uint32_t)(sim_rand(&s.rng) % 25);
     s.net.dup_pct = (uint32_t)(sim_rand(&s.rng) % 10);
     s.net.max_delay = (uint32_t)(sim_rand(&s.rng) % 6);
+    s.crash_per_mille = 2 + (uint32_t)(sim_rand(&s.rng) % 40);
     for (uint32_t id = 1; id <= SIM_N; id++)
         start(&s, id, false);
     for (uint32_t t = 0; t < p->fault_ticks && r->ok; t++)

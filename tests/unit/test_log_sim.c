@@ -32,7 +32,7 @@ START_TEST(many_seeds_keep_every_invariant)
 {
     const char *one = getenv("VSMR_SIM_SEED");
     uint64_t first = one && *one ? strtoull(one, NULL, 0) : 1;
-    uint64_t n = one && *one ? 1 : env_u64("VSMR_SIM_SEEDS", 1500);
+    uint64_t n = one && *one ? 1 : env_u64("VSMR_SIM_SEEDS", 4000);
     uint64_t committed = 0, crashes = 0, wipes = 0, msgs = 0, failed = 0;
     for (uint64_t seed = first; seed < first + n; seed++) {
         struct sim_result r;

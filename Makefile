@@ -76,34 +76,43 @@ deps:
 deps-ok:
 	@test -f $(BUILD)/.deps-ok || { sh scripts/deps.sh && mkdir -p $(BUILD) && touch $(BUILD)/.deps-ok; }
 
+# XXH3 with a wide vector unit; hash.c checks the CPU at run time.
+$(BUILD)/tools/libvsmr/hash/xxh3_wide.o: ALL_CFLAGS += -mavx2
+
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(LIBSO): $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libvsmr.so.0 $(OPT) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) -shared -Wl,-soname,libvsmr.so.0 $(OPT) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libvsmr.pc: tools/libvsmr/libvsmr.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 define program_rule
 $(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard $$($(1)_DIR)/*.c)) $(LIBA)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $(OPT) -o $$@ $$^ $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $$@")
+	$(Q)$$(CC) $(OPT) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELPERS:%.c=$(BUILD)/%.o) $(LIBA) $(PROG_BINS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS:%.c=$(BUILD)/%.o) $(LIBA) $(CHECKLIBS) $(LDLIBS)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS:%.c=$(BUILD)/%.o) $(LIBA) $(CHECKLIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
 # --- tests -----------------------------------------------------------------
 
@@ -130,11 +139,23 @@ demo: all
 
 FUZZ_BUILD := build/fuzz
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
-FUZZ_LIB_SRCS := $(filter-out tools/libvsmr/guest/xen/%,$(LIB_SRCS))
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS)
+FUZZ_CFLAGS := $(CFLAGS_BASE) -DVSMR_HASH_PORTABLE -O1 -g -fsanitize=address,undefined
+FUZZ_OBJS  := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+# The library goes in as an archive, so a target links only the objects it
+# needs.
+FUZZ_LIBA  := $(FUZZ_BUILD)/libvsmr-fuzz.a
+$(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+	@$(if $(Q),echo "  CC-FUZZ $<")
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(FUZZ_LIBA): $(FUZZ_OBJS)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIBA)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBA) $(LDLIBS)
 
+.SECONDARY: $(FUZZ_OBJS)
 fuzz-build: $(FUZZ_BINS)
 fuzz: deps-ok $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BINS)

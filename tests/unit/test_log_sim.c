@@ -18,7 +18,8 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 static bool run_seed(uint64_t seed, struct sim_result *r)
 {
     struct sim_params p = {.seed = seed, .fault_ticks = 400,
-                           .heal_ticks = 3000};
+                           .heal_ticks = 3000,
+                           .verbose = getenv("VSMR_SIM_TRACE") != NULL};
     sim_run(&p, r);
     if (!r->ok)
         fprintf(stderr, "log sim: seed %llu FAILED: %s\n"
@@ -48,9 +49,12 @@ START_TEST(many_seeds_keep_every_invariant)
             (unsigned long long)committed, (unsigned long long)crashes,
             (unsigned long long)wipes, (unsigned long long)msgs);
     ck_assert_uint_eq(failed, 0);
-    /* the runs did real work: entries committed despite the faults */
-    ck_assert_uint_gt(committed, n * 10);
-    ck_assert_uint_gt(crashes, 0);
+    if (n >= 100) {
+        /* the runs did real work: commits despite the faults */
+        ck_assert_uint_gt(committed, n * 10);
+        ck_assert_uint_gt(crashes, n / 10);
+        ck_assert_uint_gt(wipes, 0);
+    }
 }
 END_TEST
 

@@ -2,7 +2,8 @@
  * fuzz_log_step.c - libFuzzer target that drives one consensus core (as
  * replica 1 of 3) with arbitrary well-formed messages, ticks, proposals
  * and compactions taken from the input. The core may refuse messages but
- * must never crash, leak, or break its own invariants (checked below).
+ * must never crash, leak, or break its invariants (checked below): it
+ * applies in order, and no peer can change an entry once committed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,44 @@
 #include "wire/wire.h"
 
 static struct vsmr_entry ents[VSMR_LOG_MAX_MSG_ENTRIES];
+
+#define TRACKED 4096
+static uint64_t committed_term[TRACKED];   /* 0: not committed yet */
+static uint64_t committed_sum[TRACKED];
+
+static uint64_t checksum(const struct vsmr_entry *e)
+{
+    uint64_t h = e->type * 31 + e->aux + e->len;
+    for (uint32_t i = 0; i < e->len; i++)
+        h = h * 131 + e->data[i];
+    return h;
+}
+
+static void remember(const struct vsmr_entry *e)
+{
+    if (e->index >= TRACKED)
+        return;
+    if (committed_term[e->index] &&
+        (committed_term[e->index] != e->term ||
+         committed_sum[e->index] != checksum(e)))
+        abort();   /* a committed entry changed */
+    committed_term[e->index] = e->term;
+    committed_sum[e->index] = checksum(e);
+}
+
+/* Entries still held up to the commit index are the committed ones. */
+static void check_committed(struct vsmr_log *l)
+{
+    uint64_t commit = vsmr_log_commit_index(l);
+    for (uint64_t i = vsmr_log_first_index(l); i <= commit && i < TRACKED;
+         i++) {
+        const struct vsmr_entry *e = vsmr_log_entry(l, i);
+        if (!e)
+            abort();
+        if (committed_term[i])
+            remember(e);
+    }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,9 +60,11 @@ static void drain(struct vsmr_log *l, uint64_t *applied)
         vsmr_log_ready(l, &rd);
         if (rd.snapshot_changed)
             *applied = rd.snap_index;
-        for (size_t i = 0; i < rd.n_committed; i++)
+        for (size_t i = 0; i < rd.n_committed; i++) {
             if (rd.committed[i].index != ++*applied)
                 abort();   /* applies out of order */
+            remember(&rd.committed[i]);
+        }
         for (size_t i = 0; i < rd.n_msgs; i++) {
             static uint8_t buf[VSMR_WIRE_MAX_FRAME];
             size_t len;
@@ -35,6 +76,7 @@ static void drain(struct vsmr_log *l, uint64_t *applied)
     if (vsmr_log_commit_index(l) > vsmr_log_last_index(l) ||
         vsmr_log_applied_index(l) > vsmr_log_commit_index(l))
         abort();
+    check_committed(l);
 }
 
 /* One step: a control byte, then (for messages) a 2-byte length and a
@@ -86,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     uint64_t applied = 0;
     size_t off = 0;
+    memset(committed_term, 0, sizeof committed_term);
     while (off < size) {
         off += one_step(l, data + off, size - off, &applied);
         drain(l, &applied);

@@ -372,7 +372,8 @@ static void propose(struct sim *s, uint64_t *index_out)
         sim_fail(s, "the witness leader accepted an input (rc %d)", rc);
     if (!witness && rc != 0 && rc != VSMR_EAGAIN)
         sim_fail(s, "leader %u refused a proposal: %s", id, vsmr_errmsg());
-    drive(s, id);
+    if (index_out || !chance(&s->rng, 400))
+        drive(s, id);   /* else several proposals share one ready batch */
 }
 
 static void maybe_compact(struct sim *s, uint32_t id)
@@ -461,8 +462,9 @@ static void one_tick(struct sim *s, bool with_faults)
     deliver_due(s);
     if (with_faults)
         faults(s);
-    if (chance(&s->rng, 300))
-        propose(s, NULL);
+    for (int i = 0; i < 3; i++)
+        if (chance(&s->rng, 300))
+            propose(s, NULL);
 }
 
 /* --- the run ---------------------------------------------------------- */
@@ -533,6 +535,7 @@ static void collect_stats(struct sim *s)
         struct vsmr_log_stats st;
         vsmr_log_stats(s->nodes[id].log, &st);
         s->res->elections += st.elections;
+        s->res->merged += st.appends_merged;
     }
 }
 

@@ -35,6 +35,7 @@ START_TEST(many_seeds_keep_every_invariant)
     uint64_t first = one && *one ? strtoull(one, NULL, 0) : 1;
     uint64_t n = one && *one ? 1 : env_u64("VSMR_SIM_SEEDS", 4000);
     uint64_t committed = 0, crashes = 0, wipes = 0, msgs = 0, failed = 0;
+    uint64_t merged = 0;
     for (uint64_t seed = first; seed < first + n; seed++) {
         struct sim_result r;
         failed += !run_seed(seed, &r);
@@ -42,18 +43,22 @@ START_TEST(many_seeds_keep_every_invariant)
         crashes += r.crashes;
         wipes += r.wipes;
         msgs += r.msgs;
+        merged += r.merged;
     }
     fprintf(stderr, "log sim: %llu seeds, %llu failed; %llu entries "
-            "committed, %llu crashes, %llu wipes, %llu messages\n",
+            "committed, %llu crashes, %llu wipes, %llu messages, %llu "
+            "appends merged\n",
             (unsigned long long)n, (unsigned long long)failed,
             (unsigned long long)committed, (unsigned long long)crashes,
-            (unsigned long long)wipes, (unsigned long long)msgs);
+            (unsigned long long)wipes, (unsigned long long)msgs,
+            (unsigned long long)merged);
     ck_assert_uint_eq(failed, 0);
     if (n >= 100) {
         /* the runs did real work: commits despite the faults */
         ck_assert_uint_gt(committed, n * 10);
         ck_assert_uint_gt(crashes, n / 10);
         ck_assert_uint_gt(wipes, 0);
+        ck_assert_uint_gt(merged, 0);
     }
 }
 END_TEST

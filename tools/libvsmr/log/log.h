@@ -175,6 +175,7 @@ struct vsmr_log_stats {
     uint64_t msgs_dropped;     /* outbox full: dropped like network loss */
     uint64_t msgs_rejected;    /* step() refused a hostile message */
     uint64_t elections;        /* campaigns started (pre-vote included) */
+    uint64_t appends_merged;   /* APPENDs folded into a queued one */
 };
 
 struct vsmr_log;

@@ -35,6 +35,8 @@ struct sim {
     uint32_t *leader_of_term;
     uint64_t cap_terms;
     uint64_t next_payload, proposed_marker;
+    uint32_t crash_per_mille;           /* per tick, chosen per seed */
+    uint32_t log_capacity, outbox_capacity;
     struct sim_result *res;
     bool verbose;
 };
@@ -129,13 +131,16 @@ static void check_commits(struct sim *s, uint32_t id)
 }
 
 /* Each committed entry is durable on a majority: any single failure
- * (even a wiped disk) leaves it on another replica. */
-static void check_durable(struct sim *s)
+ * (even a wiped disk) leaves it on another replica. `from` 0 checks all
+ * entries not compacted everywhere. */
+static void check_durable(struct sim *s, uint64_t from)
 {
     uint64_t lo = UINT64_MAX;
     for (uint32_t id = 1; id <= SIM_N; id++)
         if (s->nodes[id].disk.snap_index < lo)
             lo = s->nodes[id].disk.snap_index;
+    if (from > lo)
+        lo = from;
     for (uint64_t i = lo + 1; i < s->n_rec; i++) {
         int holders = 0;
         for (uint32_t id = 1; id <= SIM_N; id++)
@@ -203,7 +208,8 @@ static void start(struct sim *s, uint32_t id, bool learner)
     struct sim_node *n = &s->nodes[id];
     struct vsmr_log_config cfg = {
         .id = id, .n_nodes = SIM_N, .seed = sim_rand(&s->rng),
-        .election_ticks = 10, .log_capacity = 512, .outbox_capacity = 64,
+        .election_ticks = 10, .log_capacity = s->log_capacity,
+        .outbox_capacity = s->outbox_capacity,
         .max_append_entries = 1 + (uint32_t)(sim_rand(&s->rng) % 16),
         .learner = learner,
     };
@@ -232,14 +238,28 @@ static void crash(struct sim *s, uint32_t id)
     s->res->crashes++;
 }
 
-/* Wiping is safe only if the other replicas hold every committed entry;
- * the wiped replica returns as a learner (docs/log.md, "Wiped disks"). */
+/* Wiping is safe only if the other replicas hold every committed entry
+ * and every entry the wiped disk held: a leader may still count the
+ * replica's old acknowledgements (docs/log.md, "Wiped disks"). The wiped
+ * replica returns as a learner. */
+static bool others_hold(struct sim *s, uint32_t id, uint64_t index,
+                        uint64_t term)
+{
+    for (uint32_t o = 1; o <= SIM_N; o++)
+        if (o != id && !disk_has(&s->nodes[o].disk, index, term))
+            return false;
+    return true;
+}
+
 static bool can_wipe(struct sim *s, uint32_t id)
 {
     for (uint64_t i = 1; i < s->n_rec; i++)
-        for (uint32_t o = 1; o <= SIM_N; o++)
-            if (o != id && !disk_has(&s->nodes[o].disk, i, s->rec[i].term))
-                return false;
+        if (!others_hold(s, id, i, s->rec[i].term))
+            return false;
+    const struct sim_disk *d = &s->nodes[id].disk;
+    for (size_t k = 0; k < d->n; k++)
+        if (!others_hold(s, id, d->ents[k].index, d->ents[k].term))
+            return false;
     return true;
 }
 
@@ -299,6 +319,13 @@ static void deliver(struct sim *s, const struct sim_packet *p)
         sim_fail(s, "wire cannot decode its own message: %s", vsmr_errmsg());
         return;
     }
+    if (s->verbose)
+        fprintf(stderr, "t%llu %u->%u type %u flags %u term %llu index %llu "
+                "log_term %llu commit %llu hint %llu n %zu\n",
+                (unsigned long long)s->now, m.from, m.to, m.type, m.flags,
+                (unsigned long long)m.term, (unsigned long long)m.index,
+                (unsigned long long)m.log_term, (unsigned long long)m.commit,
+                (unsigned long long)m.hint, m.n_entries);
     int rc = vsmr_log_step(n->log, &m);
     if (rc != 0)
         sim_fail(s, "replica %u refused an honest message: %s", p->to,
@@ -327,22 +354,26 @@ static void propose(struct sim *s, uint64_t *index_out)
     uint32_t id = find_leader(s);
     if (!id)
         return;
-    uint8_t data[40];
-    uint64_t tag = ++s->next_payload;
-    memcpy(data, &tag, 8);
-    struct vsmr_entry e = {.type = VSMR_ENTRY_NORMAL, .data = data,
-                           .len = 8 + (uint32_t)(sim_rand(&s->rng) % 33)};
-    memset(data + 8, (int)tag, sizeof data - 8);
-    if (chance(&s->rng, 100)) {
-        e = (struct vsmr_entry){.type = VSMR_ENTRY_SYNC, .aux = tag};
+    uint8_t data[4][40];
+    struct vsmr_entry e[4];
+    size_t n = 1 + (size_t)(sim_rand(&s->rng) % 4);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t tag = ++s->next_payload;
+        memcpy(data[i], &tag, 8);
+        memset(data[i] + 8, (int)tag, sizeof data[i] - 8);
+        e[i] = (struct vsmr_entry){.type = VSMR_ENTRY_NORMAL,
+            .data = data[i], .len = 8 + (uint32_t)(sim_rand(&s->rng) % 33)};
+        if (chance(&s->rng, 100))
+            e[i] = (struct vsmr_entry){.type = VSMR_ENTRY_SYNC, .aux = tag};
     }
-    int rc = vsmr_log_propose(s->nodes[id].log, &e, 1, index_out);
+    int rc = vsmr_log_propose(s->nodes[id].log, e, n, index_out);
     bool witness = sim_kinds[id - 1] == VSMR_LOG_WITNESS;
     if (witness && rc != VSMR_ESTATE)
         sim_fail(s, "the witness leader accepted an input (rc %d)", rc);
     if (!witness && rc != 0 && rc != VSMR_EAGAIN)
         sim_fail(s, "leader %u refused a proposal: %s", id, vsmr_errmsg());
-    drive(s, id);
+    if (index_out || !chance(&s->rng, 400))
+        drive(s, id);   /* else several proposals share one ready batch */
 }
 
 static void maybe_compact(struct sim *s, uint32_t id)
@@ -350,9 +381,10 @@ static void maybe_compact(struct sim *s, uint32_t id)
     struct sim_node *n = &s->nodes[id];
     uint64_t applied = vsmr_log_applied_index(n->log);
     uint64_t first = vsmr_log_first_index(n->log);
-    if (applied < first + 40)
+    uint32_t keep = s->log_capacity / 8;   /* like checkpoints: often */
+    if (applied < first + 2 * keep)
         return;
-    uint64_t to = applied - sim_rand(&s->rng) % 20;
+    uint64_t to = applied - sim_rand(&s->rng) % keep;
     const struct vsmr_entry *e = vsmr_log_entry(n->log, to);
     uint64_t term = e ? e->term : 0;
     if (!e || vsmr_log_compact(n->log, to) != 0) {
@@ -378,13 +410,19 @@ static void faults(struct sim *s)
 {
     uint32_t id = 1 + (uint32_t)(sim_rand(&s->rng) % SIM_N);
     struct sim_node *n = &s->nodes[id];
-    if (n->up && chance(&s->rng, 4))
+    if (n->up && chance(&s->rng, s->crash_per_mille))
         crash(s, id);
     else if (!n->up && chance(&s->rng, 60))
         restart(s, id, chance(&s->rng, 250) && !other_learner(s, id) &&
                        can_wipe(s, id));
     if (chance(&s->rng, 10))
         random_partition(s);
+    uint32_t leader = find_leader(s);
+    if (leader && chance(&s->rng, 5)) {
+        vsmr_log_transfer_leadership(s->nodes[leader].log,
+                                     1 + (uint32_t)(sim_rand(&s->rng) % SIM_N));
+        drive(s, leader);
+    }
 }
 
 static void tick_all(struct sim *s)
@@ -395,7 +433,9 @@ static void tick_all(struct sim *s)
         vsmr_log_tick(s->nodes[id].log);
         drive(s, id);
         maybe_promote(s, id);
-        if (chance(&s->rng, 50))
+        if (chance(&s->rng, 50) || vsmr_log_last_index(s->nodes[id].log) -
+                                   vsmr_log_first_index(s->nodes[id].log) >
+                                   s->log_capacity / 2)
             maybe_compact(s, id);
     }
 }
@@ -403,22 +443,28 @@ static void tick_all(struct sim *s)
 static void deliver_due(struct sim *s)
 {
     struct sim_packet p;
+    uint32_t n = 0;
     while (s->res->ok && net_pop_due(&s->net, &s->rng, s->now, &p)) {
+        uint64_t before = s->n_rec;
         deliver(s, &p);
         free(p.buf);
-        check_durable(s);
+        check_durable(s, before - 1);   /* new commits; all: each tick */
+        if (++n == 20000)   /* replicas that never converge */
+            sim_fail(s, "message storm: %u deliveries in one tick", n);
     }
 }
 
 static void one_tick(struct sim *s, bool with_faults)
 {
     s->now++;
+    check_durable(s, 0);
     tick_all(s);
     deliver_due(s);
     if (with_faults)
         faults(s);
-    if (chance(&s->rng, 300))
-        propose(s, NULL);
+    for (int i = 0; i < 3; i++)
+        if (chance(&s->rng, 300))
+            propose(s, NULL);
 }
 
 /* --- the run ---------------------------------------------------------- */
@@ -489,6 +535,7 @@ static void collect_stats(struct sim *s)
         struct vsmr_log_stats st;
         vsmr_log_stats(s->nodes[id].log, &st);
         s->res->elections += st.elections;
+        s->res->merged += st.appends_merged;
     }
 }
 
@@ -501,6 +548,9 @@ void sim_run(const struct sim_params *p, struct sim_result *r)
     s.net.loss_pct = (uint32_t)(sim_rand(&s.rng) % 25);
     s.net.dup_pct = (uint32_t)(sim_rand(&s.rng) % 10);
     s.net.max_delay = (uint32_t)(sim_rand(&s.rng) % 6);
+    s.crash_per_mille = 2 + (uint32_t)(sim_rand(&s.rng) % 40);
+    s.log_capacity = chance(&s.rng, 300) ? 64 : 512;
+    s.outbox_capacity = chance(&s.rng, 300) ? 6 : 64;
     for (uint32_t id = 1; id <= SIM_N; id++)
         start(&s, id, false);
     for (uint32_t t = 0; t < p->fault_ticks && r->ok; t++)

@@ -14,7 +14,7 @@ struct sim_result {
     bool ok;
     char why[256];          /* first violated invariant */
     uint64_t committed;     /* entries committed in the run */
-    uint64_t elections, crashes, wipes, msgs;
+    uint64_t elections, crashes, wipes, msgs, merged;
 };
 
 struct sim_params {

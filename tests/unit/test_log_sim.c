@@ -18,7 +18,8 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 static bool run_seed(uint64_t seed, struct sim_result *r)
 {
     struct sim_params p = {.seed = seed, .fault_ticks = 400,
-                           .heal_ticks = 3000};
+                           .heal_ticks = 3000,
+                           .verbose = getenv("VSMR_SIM_TRACE") != NULL};
     sim_run(&p, r);
     if (!r->ok)
         fprintf(stderr, "log sim: seed %llu FAILED: %s\n"
@@ -32,8 +33,9 @@ START_TEST(many_seeds_keep_every_invariant)
 {
     const char *one = getenv("VSMR_SIM_SEED");
     uint64_t first = one && *one ? strtoull(one, NULL, 0) : 1;
-    uint64_t n = one && *one ? 1 : env_u64("VSMR_SIM_SEEDS", 1500);
+    uint64_t n = one && *one ? 1 : env_u64("VSMR_SIM_SEEDS", 4000);
     uint64_t committed = 0, crashes = 0, wipes = 0, msgs = 0, failed = 0;
+    uint64_t merged = 0;
     for (uint64_t seed = first; seed < first + n; seed++) {
         struct sim_result r;
         failed += !run_seed(seed, &r);
@@ -41,16 +43,23 @@ START_TEST(many_seeds_keep_every_invariant)
         crashes += r.crashes;
         wipes += r.wipes;
         msgs += r.msgs;
+        merged += r.merged;
     }
     fprintf(stderr, "log sim: %llu seeds, %llu failed; %llu entries "
-            "committed, %llu crashes, %llu wipes, %llu messages\n",
+            "committed, %llu crashes, %llu wipes, %llu messages, %llu "
+            "appends merged\n",
             (unsigned long long)n, (unsigned long long)failed,
             (unsigned long long)committed, (unsigned long long)crashes,
-            (unsigned long long)wipes, (unsigned long long)msgs);
+            (unsigned long long)wipes, (unsigned long long)msgs,
+            (unsigned long long)merged);
     ck_assert_uint_eq(failed, 0);
-    /* the runs did real work: entries committed despite the faults */
-    ck_assert_uint_gt(committed, n * 10);
-    ck_assert_uint_gt(crashes, 0);
+    if (n >= 100) {
+        /* the runs did real work: commits despite the faults */
+        ck_assert_uint_gt(committed, n * 10);
+        ck_assert_uint_gt(crashes, n / 10);
+        ck_assert_uint_gt(wipes, 0);
+        ck_assert_uint_gt(merged, 0);
+    }
 }
 END_TEST
 

@@ -175,6 +175,7 @@ struct vsmr_log_stats {
     uint64_t msgs_dropped;     /* outbox full: dropped like network loss */
     uint64_t msgs_rejected;    /* step() refused a hostile message */
     uint64_t elections;        /* campaigns started (pre-vote included) */
+    uint64_t appends_merged;   /* APPENDs folded into a queued one */
 };
 
 struct vsmr_log;
@@ -193,7 +194,8 @@ int vsmr_log_step(struct vsmr_log *log, const struct vsmr_msg *msg);
 /* Appends entries (index and term are assigned; *first_index, if not NULL,
  * gets the first one). Only on a leader that runs a VM: VSMR_ESTATE when
  * not leader or when the leader is a witness, VSMR_EAGAIN while a
- * leadership transfer runs or the store is full. */
+ * leadership transfer runs, while half the store awaits commit (flow
+ * control) or when the store is nearly full (compact). All or nothing. */
 int vsmr_log_propose(struct vsmr_log *log, const struct vsmr_entry *ents,
                      size_t n, uint64_t *first_index);
 

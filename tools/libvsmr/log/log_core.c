@@ -262,8 +262,17 @@ int vsmr_log_propose(struct vsmr_log *l, const struct vsmr_entry *ents,
     if (l->transfer_to)
         return vsmr_fail(VSMR_EAGAIN, "leadership is moving to %u",
                          l->transfer_to);
-    if (n > l->store.cap - (l->store.last - l->store.snap_index))
-        return vsmr_fail(VSMR_EAGAIN, "log store is full; compact it");
+    /* Keep headroom so that whichever replica leads next can still
+     * append its NOOP (a full store could not elect a working leader). */
+    size_t used = store_used(&l->store);
+    if (used + n + store_headroom(&l->store) > l->store.cap)
+        return vsmr_fail(VSMR_EAGAIN, "log store is full (%zu of %zu "
+                         "entries); compact it", used, l->store.cap);
+    /* Flow control: at most half the store uncommitted, so that followers
+     * that compacted less than we did still have room for all of it. */
+    if (l->store.last - l->commit + n > l->store.cap / 2)
+        return vsmr_fail(VSMR_EAGAIN, "%llu entries await commit",
+                         (unsigned long long)(l->store.last - l->commit));
     for (size_t i = 0; i < n; i++) {
         int rc = check_proposal(&ents[i], i);
         if (rc)

@@ -34,6 +34,17 @@ static void reject_with_hint(struct vsmr_log *l, const struct vsmr_msg *m)
 
 /* Stores entries after a verified prev; returns the last index of the
  * message now in the log, or fails for an attempt to rewrite commits. */
+/* Room for entry e from a leader of `term`: the headroom is only for
+ * that leader's own entries, which are what it needs to commit. */
+static bool has_room(const struct log_store *s, const struct vsmr_entry *e,
+                     uint64_t term)
+{
+    if (store_full(s))
+        return false;
+    return e->term == term ||
+           store_used(s) + store_headroom(s) < s->cap;
+}
+
 static int store_entries(struct vsmr_log *l, const struct vsmr_entry *e,
                          size_t n, uint64_t prev, uint64_t *last_new)
 {
@@ -51,7 +62,7 @@ static int store_entries(struct vsmr_log *l, const struct vsmr_entry *e,
             l->stable = prev + k;
         break;
     }
-    for (; k < n && !store_full(&l->store); k++) {
+    for (; k < n && has_room(&l->store, &e[k], l->term); k++) {
         int rc = store_append(&l->store, &e[k], e[k].term);
         if (rc)
             return rc;

@@ -7,9 +7,49 @@
 
 #include "log/log_internal.h"
 
+/* Entry bytes in [first, first + n) of the store. */
+static size_t run_bytes(const struct vsmr_log *l, uint64_t first, size_t n)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += store_get(&l->store, first + i)->len;
+    return bytes;
+}
+
+/* Proposals one by one would queue one APPEND each; if the last message
+ * queued for that peer is an APPEND that ends where this one starts,
+ * extend it instead (fewer, larger messages; no outbox overflow). */
+static bool merge_append(struct vsmr_log *l, const struct vsmr_msg *m,
+                         uint64_t first_entry)
+{
+    if (m->type != VSMR_MSG_APPEND || m->n_entries == 0)
+        return false;
+    struct out_msg *o = NULL;
+    for (size_t i = l->n_out; i-- > 0;)
+        if (l->out[i].m.to == m->to) {
+            o = &l->out[i];
+            break;
+        }
+    if (!o || o->m.type != VSMR_MSG_APPEND || o->m.n_entries == 0 ||
+        o->m.term != m->term ||
+        o->first_entry + o->m.n_entries != first_entry)
+        return false;
+    size_t total = o->m.n_entries + m->n_entries;
+    if (total > l->cfg.max_append_entries ||
+        store_run(&l->store, o->first_entry, total) != total ||
+        run_bytes(l, o->first_entry, total) > l->cfg.max_append_bytes)
+        return false;
+    o->m.n_entries = total;
+    o->m.commit = m->commit;
+    l->stats.appends_merged++;
+    return true;
+}
+
 void send_msg(struct vsmr_log *l, const struct vsmr_msg *m,
               uint64_t first_entry)
 {
+    if (merge_append(l, m, first_entry))
+        return;
     if (l->n_out == l->cap_out) {
         l->stats.msgs_dropped++;
         return;

@@ -186,14 +186,18 @@ void handle_append_response(struct vsmr_log *l, const struct vsmr_msg *m)
         handle_reject(l, p, m->from, m);
         return;
     }
-    if (m->index > p->match)
+    bool progress = m->index > p->match, was_probing = p->probing;
+    if (progress)
         p->match = m->index;
     if (p->next <= m->index)
         p->next = m->index + 1;
     p->probing = false;
     if (maybe_commit(l))
         broadcast_commit(l);
-    if (p->next <= l->store.last)
+    /* Send more only on progress: a follower whose store is full answers
+     * without taking anything, and resending at once would spin; the
+     * heartbeat's stall rule retries it at heartbeat pace. */
+    if ((progress || was_probing) && p->next <= l->store.last)
         send_append(l, m->from);
     if (m->from == l->transfer_to)
         send_timeout_now_if_ready(l);

@@ -77,6 +77,16 @@ bool store_full(const struct log_store *s)
     return s->last - s->snap_index >= s->cap;
 }
 
+size_t store_headroom(const struct log_store *s)
+{
+    return s->cap / 16 + 1;
+}
+
+size_t store_used(const struct log_store *s)
+{
+    return (size_t)(s->last - s->snap_index);
+}
+
 int store_append(struct log_store *s, const struct vsmr_entry *e,
                  uint64_t term)
 {

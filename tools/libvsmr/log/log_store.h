@@ -24,6 +24,10 @@ const struct vsmr_entry *store_get(const struct log_store *s, uint64_t index);
 size_t store_run(const struct log_store *s, uint64_t index, size_t max);
 uint64_t store_last_term(const struct log_store *s);
 bool store_full(const struct log_store *s);
+/* Slots kept free of proposals and of entries from earlier terms, so that
+ * a new leader can always store and commit entries of its own term. */
+size_t store_headroom(const struct log_store *s);
+size_t store_used(const struct log_store *s);
 /* Appends a copy of e at index last + 1 (e->index is ignored). */
 int store_append(struct log_store *s, const struct vsmr_entry *e,
                  uint64_t term);

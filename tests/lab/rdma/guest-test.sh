@@ -36,7 +36,11 @@ case ",$TESTS," in *,xfer,*)
   ;; esac
 case ",$TESTS," in *,log,*)
   VSMR_IT_TOPOLOGY=/lab/topology_rxe.sh run log-cluster-rdma 900 \
-    sh /lab/test_log_cluster.sh
+    sh -c 'sh /lab/test_log_cluster.sh > /tmp/log-cluster.out 2>&1; rc=$?
+           cat /tmp/log-cluster.out; exit $rc'
+  n=$(sed -n 's/^RDMA-CONNECTS //p' /tmp/log-cluster.out)
+  echo "LAB log-cluster-rdma: $n rdma connections logged"
+  [ "${n:-0}" -gt 0 ]; result log-cluster-used-rdma $? 0
   ;; esac
 case ",$TESTS," in *,counts,*)
   run counts-rdma 600 rdma_xfer rdma 192.168.77.1:7002 192.168.77.2:7002 counts

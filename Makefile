@@ -176,7 +176,7 @@ $(BUILD)/lab/%: tests/lab/rdma/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
-lab-rdma: all $(BUILD)/lab/rdma_xfer
+lab-rdma: all $(BUILD)/lab/rdma_xfer $(BUILD)/lab/rdma_sync
 	@VSMR_DEPS_LAB=1 sh scripts/deps.sh
 	@BUILD=$(BUILD) bash tests/lab/rdma/run.sh
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # guest-test.sh - runs inside the RDMA lab guest (copied to /lab by run.sh):
-# the transport program over rxe on a veth pair (rdma, then tcp for the
-# same counts), then the log's integration test with three vsmrd in network
-# namespaces over rxe. Prints "LAB PASS name" / "LAB FAIL name" lines.
+# the transport program over rxe on a veth pair, the log's integration
+# test with three vsmrd on rdma, the sync engine with its page frames over
+# rdma (and tcp), then work counts of rdma and tcp. Prints "LAB PASS name" / "LAB FAIL name" lines.
 export PATH=/opt/vsmr/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LD_LIBRARY_PATH=/opt/vsmr/lib
 export VSMR_BIN=/opt/vsmr/bin
@@ -30,17 +30,27 @@ ip link set va up; ip link set vb up
 rdma link add rxeva type rxe netdev va && rdma link add rxevb type rxe netdev vb
 rdma link show
 
-TESTS=${LABTESTS:-xfer,log,counts}
+TESTS=${LABTESTS:-xfer,log,sync,counts}
+# it NAME SCRIPT: one of the project's integration tests, with every node on
+# transport = rdma (topology_rxe.sh), and proof that rdma connections formed
+it() {
+  cd /lab || return
+  VSMR_IT_TOPOLOGY=/lab/topology_rxe.sh run "$1-rdma" 900 \
+    sh -c "sh tests/integration/$2 > /tmp/$1.out 2>&1; rc=\$?; cat /tmp/$1.out; exit \$rc"
+  n=$(sed -n 's/^RDMA-CONNECTS //p' "/tmp/$1.out")
+  echo "LAB $1-rdma: ${n:-0} rdma connections logged"
+  [ "${n:-0}" -gt 0 ]; result "$1-used-rdma" $? 0
+  cd /
+}
 case ",$TESTS," in *,xfer,*)
   run xfer-rdma 300 rdma_xfer rdma 192.168.77.1:7001 192.168.77.2:7001
   ;; esac
 case ",$TESTS," in *,log,*)
-  VSMR_IT_TOPOLOGY=/lab/topology_rxe.sh run log-cluster-rdma 900 \
-    sh -c 'sh /lab/test_log_cluster.sh > /tmp/log-cluster.out 2>&1; rc=$?
-           cat /tmp/log-cluster.out; exit $rc'
-  n=$(sed -n 's/^RDMA-CONNECTS //p' /tmp/log-cluster.out)
-  echo "LAB log-cluster-rdma: $n rdma connections logged"
-  [ "${n:-0}" -gt 0 ]; result log-cluster-used-rdma $? 0
+  it log-cluster test_log_cluster.sh
+  ;; esac
+case ",$TESTS," in *,sync,*)   # the sync engine's frames over the transports
+  run sync-rdma 600 rdma_sync rdma 192.168.77.1:7004 192.168.77.2:7004
+  run sync-tcp 600 rdma_sync tcp 192.168.77.1:7005 192.168.77.2:7005
   ;; esac
 case ",$TESTS," in *,counts,*)
   run counts-rdma 600 rdma_xfer rdma 192.168.77.1:7002 192.168.77.2:7002 counts

@@ -6,8 +6,12 @@
 # runs `transport = rdma`. "Cutting the link" between A and B takes B's
 # device down (B loses both links; the other two remain a majority).
 
-# Debian's busybox sh runs its own `ip` applet first; use iproute2's.
-ip() { /bin/ip "$@"; }
+# Debian's busybox sh runs its own `ip` applet first; use iproute2's. All
+# nodes share the root namespace here, so the tests' `ip netns exec NS cmd`
+# (e.g. the sync tests' client in the witness's namespace) runs cmd in place.
+ip() {
+  if [ "$1" = netns ] && [ "$2" = exec ]; then shift 3; "$@"; else /bin/ip "$@"; fi
+}
 
 cleanup() {
   for i in 1 2 3; do

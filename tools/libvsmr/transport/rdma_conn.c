@@ -185,11 +185,13 @@ void rdma_conn_free(struct rdma_conn *c)
 
 int rdma_conn_post(struct rdma_conn *c, struct ibv_send_wr *wr)
 {
-    bool sig = (wr->send_flags & IBV_SEND_SIGNALED) ||
-               ++c->sq_unsignalled >= RDMA_SIGNAL_EVERY;
-    if (sig) {
+    /* A signalled completion's wr_id is the number of WRs it retires:
+     * itself and the unsignalled ones posted before it. */
+    c->sq_unsignalled++;
+    if ((wr->send_flags & IBV_SEND_SIGNALED) ||
+        c->sq_unsignalled >= RDMA_SIGNAL_EVERY) {
         wr->send_flags |= IBV_SEND_SIGNALED;
-        wr->wr_id = c->sq_unsignalled ? c->sq_unsignalled : 1;
+        wr->wr_id = c->sq_unsignalled;
         c->sq_unsignalled = 0;
     } else {
         wr->wr_id = 0;
@@ -407,7 +409,7 @@ void rdma_conn_on_cq(struct rdma_conn *c)
         return;
     }
     struct ibv_wc wc[16];
-    int n;
+    int n = 0;
     while (!c->dead && (n = ibv_poll_cq(c->cq, 16, wc)) > 0)
         for (int i = 0; i < n && !c->dead; i++)
             on_wc(c, &wc[i]);

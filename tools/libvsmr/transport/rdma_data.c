@@ -188,8 +188,9 @@ void rdma_data_flush(struct rdma_conn *c)
                                &c->tx_marks);
             run_len += VSMR_RING_WRAP_LEN;
         }
-        /* wrap: write what lies before the end, restart at 0 */
-        if (run_len && post_write(c, run, run_len, false) < 0) {
+        /* wrap: write what lies before the end (with a doorbell, in case
+         * credit stops this flush before anything more), restart at 0 */
+        if (run_len && post_write(c, run, run_len, true) < 0) {
             rdma_conn_reset(c, "conn_error", vsmr_errmsg());
             return;
         }

@@ -3,15 +3,21 @@
  * transports of one kind ("rdma" or "tcp") in one process talk over two
  * addresses; checks in-order delivery of small and 4 MiB messages,
  * reconnect after one side restarts, and a restart in the middle of a
- * large transfer; then prints work counts per message at batch sizes 1..64
- * and emulated latency/throughput. Prints PASS/FAIL lines; exit 1 on FAIL.
+ * large transfer; on rdma, that a forged record written into the peer's
+ * ring is rejected (connection reset, nothing delivered) and that an rkey
+ * from before a reconnect no longer reaches the peer's memory (fencing);
+ * then prints work counts per message at batch sizes 1..64 and emulated
+ * latency/throughput. Prints PASS/FAIL lines; exit 1 on FAIL.
  */
+#include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "transport/rdma_impl.h"
+#include "transport/rdma_ring.h"
 #include "transport/transport.h"
 
 static int failures;
@@ -117,6 +123,95 @@ static int send_one(struct side *a, struct side *b, size_t len)
     if (rc == 0)
         sent_seq++;
     return rc;
+}
+
+
+/* The connection node 1 holds to node 2 (rdma internals, for the attacks). */
+static struct rdma_conn *conn_1to2(struct side *a)
+{
+    return a->t->peers[2].conn;
+}
+
+/* Posts an RDMA WRITE of len bytes from c's staging image at off to the
+ * given remote address and rkey. */
+static int raw_write(struct rdma_conn *c, size_t off, size_t len,
+                     uint64_t raddr, uint32_t rkey)
+{
+    struct ibv_sge sge = {.addr = (uintptr_t)(c->stage + off),
+                          .length = (uint32_t)len,
+                          .lkey = c->stage_mr->lkey};
+    struct ibv_send_wr wr = {.sg_list = &sge, .num_sge = 1,
+                             .opcode = IBV_WR_RDMA_WRITE_WITH_IMM,
+                             .imm_data = htonl(RDMA_IMM_DOORBELL),
+                             .send_flags = IBV_SEND_SIGNALED,
+                             .wr.rdma = {.remote_addr = raddr, .rkey = rkey}};
+    return rdma_conn_post(c, &wr);
+}
+
+static void hostile(struct side *a, struct side *b)
+{
+    int f0 = failures;
+    /* 1. A record with the right marks (only the sender knows them) and a
+     * forged frame: the receiver must reset, never deliver. */
+    struct rdma_conn *c = conn_1to2(a);
+    struct vsmr_peer_stats st0, st1;
+    b->ops->stats(b->t, 1, &st0);
+    uint64_t got = b->got;
+    size_t pos = vsmr_ring_place(c->r_size, c->tx_pos);
+    uint8_t *rec = c->stage + pos;
+    uint8_t *frame = rec + VSMR_RING_HDR_LEN;
+    size_t body = 64;
+    frame[0] = 0; frame[1] = 0; frame[2] = 0;
+    frame[3] = (uint8_t)(body + VSMR_FRAME_OVERHEAD - 4);
+    memset(frame + 4, 0x5a, body + VSMR_FRAME_OVERHEAD - 4);
+    vsmr_ring_put_data(rec, body + VSMR_FRAME_OVERHEAD, c->tx_seq,
+                       &c->tx_marks);
+    CHECK(raw_write(c, pos, vsmr_ring_data_len(body + VSMR_FRAME_OVERHEAD),
+                    c->r_addr + pos, c->r_rkey) == 0, "forged write posted");
+    CHECK(PUMP_UNTIL(a, b, ({ b->ops->stats(b->t, 1, &st1);
+                              st1.auth_failures > st0.auth_failures; }),
+                     10000), "forged record not rejected");
+    CHECK(b->got == got, "forged record delivered");
+    CHECK(PUMP_UNTIL(a, b, a->up && b->up && conn_1to2(a), 20000),
+          "no reconnect after the forged record");
+    if (failures == f0)
+        printf("PASS: rdma forged ring record rejected, connection reset, "
+               "nothing delivered, reconnected\n");
+
+    /* 2. Fencing: remember this connection's rkey, restart node 2 so a new
+     * connection (new ring, new rkey) replaces it, then write with the old
+     * rkey: the peer's NIC must refuse it. */
+    f0 = failures;
+    c = conn_1to2(a);
+    uint64_t old_addr = c->r_addr;
+    uint32_t old_rkey = c->r_rkey;
+    b->ops->close(b->t);
+    open_side(b, 2);
+    b->next_seq = sent_seq;
+    CHECK(PUMP_UNTIL(a, b, a->up && b->up && conn_1to2(a) &&
+                     conn_1to2(a)->r_rkey != old_rkey, 20000),
+          "no new connection after restart");
+    c = conn_1to2(a);
+    b->ops->stats(b->t, 1, &st0);
+    got = b->got;
+    memset(c->stage, 0x77, 256);
+    struct vsmr_peer_stats sa0, sa1;
+    a->ops->stats(a->t, 2, &sa0);
+    CHECK(raw_write(c, 0, 256, old_addr, old_rkey) == 0,
+          "stale write posted");
+    CHECK(PUMP_UNTIL(a, b, ({ a->ops->stats(a->t, 2, &sa1);
+                              !sa1.connected || sa1.connects > sa0.connects; }),
+                     20000), "write with a stale rkey did not fail");
+    CHECK(b->got == got, "stale write delivered something");
+    CHECK(PUMP_UNTIL(a, b, a->up && b->up && conn_1to2(a), 20000),
+          "no reconnect after the stale write");
+    CHECK(send_one(a, b, 1000) == 0, "send after fencing");
+    a->ops->flush(a->t);
+    CHECK(PUMP_UNTIL(a, b, b->got == got + 1, 20000),
+          "no delivery after fencing");
+    if (failures == f0)
+        printf("PASS: rdma stale rkey fenced (remote access refused), "
+               "reconnected, delivery resumes\n");
 }
 
 static double now_s(void)
@@ -264,6 +359,8 @@ int main(int argc, char **argv)
         printf("PASS: %s restart mid-transfer, reconnect, no partial message"
                "\n", kind);
 
+    if (strcmp(kind, "rdma") == 0)
+        hostile(&a, &b);
     if (argc > 4 && strcmp(argv[4], "counts") == 0) {
         counts(&a, &b, kind);
         timings(&a, &b, kind);

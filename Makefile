@@ -6,6 +6,7 @@
 #   make demo       the main job (see README.md)
 #   make fuzz       run every fuzz target for FUZZ_SECONDS each
 #   make lab        build the Xen-in-QEMU lab images;  make lab-check  runs it
+#   make lab-rdma   the RDMA transport on soft-RoCE in one QEMU guest
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages everything needs
 #
@@ -66,7 +67,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all deps check unit integration bench demo fuzz fuzz-build lab lab-check \
-        install clean
+        lab-rdma install clean
 .DEFAULT_GOAL := all
 
 all: deps-ok $(LIBA) $(LIBSO) $(PROG_BINS) $(BUILD)/libvsmr.pc
@@ -168,6 +169,16 @@ lab: all
 
 lab-check: lab
 	@sh tests/lab/check.sh
+
+# --- the RDMA lab (soft-RoCE inside one QEMU guest) ------------------------
+
+$(BUILD)/lab/%: tests/lab/rdma/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+lab-rdma: all $(BUILD)/lab/rdma_xfer $(BUILD)/lab/rdma_sync
+	@VSMR_DEPS_LAB=1 sh scripts/deps.sh
+	@BUILD=$(BUILD) bash tests/lab/rdma/run.sh
 
 # --- install ---------------------------------------------------------------
 

@@ -149,3 +149,8 @@ same_logs() {  # same_logs COUNT NODE...
       { diff "$WORK/log.$first" "$WORK/log.$i" | head; fail "logs of nodes $first and $i differ"; }
   done
 }
+
+# A lab may run these tests on another topology (the RDMA lab: one bridge,
+# soft-RoCE on each node's link): VSMR_IT_TOPOLOGY names a file that
+# redefines setup_cluster, link_set and cleanup.
+if [ -n "${VSMR_IT_TOPOLOGY:-}" ]; then . "$VSMR_IT_TOPOLOGY"; fi

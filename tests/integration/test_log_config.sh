@@ -57,6 +57,28 @@ expect 1 "--role witness disagrees with peer.1" --role witness
 expect 0 "ok (node 2, backup, 3 peers)" --id 2
 expect 2 "--id '0' is not in" --id 0
 expect 2 "--role 'boss' is not" --role boss
+{ good; echo "transport = carrier-pigeon"; } > "$W/c.conf"; expect 1 "c.conf:8: transport 'carrier-pigeon' is not known (known: tcp, rdma, auto)"
+{ good; echo "transport = rdma"; } > "$W/c.conf"; expect 0 "ok (node 1, primary, 3 peers)"
+# Transport selection happens at start. Without an RDMA device (as on the
+# CI hosts; the RDMA lab covers the other case): explicit rdma refuses to
+# start with a plain message, auto falls back to tcp with one log line.
+if [ "$(ls /sys/class/infiniband 2>/dev/null | wc -l)" = 0 ]; then
+  out=$(timeout 20 "$VSMR_BIN/vsmrd" --config "$W/c.conf" 2>&1); rc=$?
+  [ "$rc" = 1 ] || fail "transport = rdma without a device: exit $rc: $out"
+  echo "$out" | grep -q "transport rdma: no RDMA device found (ibv_get_device_list returned none); use transport = tcp or auto" ||
+    fail "transport = rdma without a device: '$out'"
+  echo "  ok: $(echo "$out" | grep "no RDMA device")"
+  { good; echo "transport = auto"; } > "$W/c.conf"
+  "$VSMR_BIN/vsmrd" --config "$W/c.conf" --bootstrap 2>"$W/auto.log" & apid=$!
+  i=0; until grep -q 'event=started' "$W/auto.log" || [ $i -ge 200 ]; do sleep 0.1; i=$((i + 1)); done
+  kill "$apid"; wait "$apid" 2>/dev/null
+  n=$(grep -c 'event=transport_selected' "$W/auto.log")
+  [ "$n" = 1 ] || fail "auto: $n transport lines: $(cat "$W/auto.log")"
+  grep -q 'event=transport_selected transport=tcp reason="auto: no RDMA device found (ibv_get_device_list returned none)"' "$W/auto.log" ||
+    fail "auto did not log its fallback: $(cat "$W/auto.log")"
+  echo "  ok: $(grep event=transport_selected "$W/auto.log")"
+fi
+good > "$W/c.conf"
 out=$("$VSMR_BIN/vsmrd" 2>&1); [ $? = 2 ] || fail "no --config: $out"
 out=$("$VSMR_BIN/vsmrd" --config "$W/none.conf" 2>&1); [ $? = 1 ] || fail "missing file: $out"
 echo "$out" | grep -q "cannot open config $W/none.conf" || fail "missing file: $out"

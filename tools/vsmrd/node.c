@@ -299,10 +299,13 @@ static int open_transport(struct node *n, const uint8_t *key)
         .on_message = on_message, .on_peer = on_peer,
         .log = on_transport_log, .ctx = n,
     };
-    n->tops = vsmr_transport_find(n->cfg.transport);
-    if (!n->tops)
-        return vsmr_fail(VSMR_ENOENT, "no transport '%s'", n->cfg.transport);
-    int rc = n->tops->open(&tc, &h, &n->tr);
+    char why[160];
+    int rc = vsmr_transport_select(n->cfg.transport, &n->tops, why,
+                                   sizeof why);
+    if (rc < 0)
+        return rc;
+    logline(VSMR_LOG_INFO, "transport_selected", "%s", why);
+    rc = n->tops->open(&tc, &h, &n->tr);
     sodium_memzero(tc.key, sizeof tc.key);
     if (rc < 0)
         return rc;

@@ -118,8 +118,10 @@ static int k_listen(struct parse_ctx *p, const char *v)
 
 static int k_transport(struct parse_ctx *p, const char *v)
 {
-    if (strcmp(v, "tcp") != 0)
-        return bad(p, "transport '%s' is not known (known: tcp)", v);
+    if (strcmp(v, "tcp") != 0 && strcmp(v, "rdma") != 0 &&
+        strcmp(v, "auto") != 0)
+        return bad(p, "transport '%s' is not known (known: tcp, rdma, auto)",
+                   v);
     strcpy(p->c->transport, v);
     return VSMR_OK;
 }

@@ -186,6 +186,8 @@ int tcp_conn_flush(struct tcp_conn *c)
     while (!c->dead && c->out.off < c->out.len) {
         ssize_t n = write(c->fd, c->out.data + c->out.off,
                           c->out.len - c->out.off);
+        if (st)
+            st->syscalls++;
         if (n > 0) {
             c->out.off += (size_t)n;
             c->last_tx_ms = vsmr_now_ms();
@@ -355,6 +357,8 @@ void tcp_conn_on_readable(struct tcp_conn *c)
         }
         ssize_t n = read(c->fd, c->in.data + c->in.len,
                          c->in.cap - c->in.len);
+        if (c->state == CONN_UP)
+            conn_stats(c)->syscalls++;
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

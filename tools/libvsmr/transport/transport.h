@@ -69,6 +69,16 @@ struct vsmr_peer_stats {
     uint64_t queue_full;              /* sends refused for backpressure */
     size_t queued_bytes;
     int64_t last_contact_ms;          /* monotonic ms, -1 if never */
+    /* Work counts for benchmarks; zero where a transport has no such
+     * thing. tcp: system calls on the connection (reads and writes).
+     * rdma: work requests posted (WRITE, SEND, RECV), completions polled
+     * (all, and those a peer's operation caused: doorbells, credits,
+     * handshake messages), and ring records read. */
+    uint64_t syscalls;
+    uint64_t wr_posted;
+    uint64_t cqe_polled;
+    uint64_t cqe_remote;
+    uint64_t ring_records;
 };
 
 typedef struct vsmr_transport vsmr_transport;
@@ -102,8 +112,20 @@ struct vsmr_transport_ops {
 };
 
 extern const struct vsmr_transport_ops vsmr_transport_tcp_ops;
+extern const struct vsmr_transport_ops vsmr_transport_rdma_ops;
 
-/* The transport implementation called name ("tcp"), or NULL. */
+/* How many RDMA devices this host has (ibv_get_device_list); 0 if none. */
+int vsmr_rdma_device_count(void);
+
+/* Picks the implementation for a configured name: "tcp", "rdma" (fails
+ * with a plain message when the host has no RDMA device) or "auto" (rdma
+ * when a device is present, else tcp). why gets one log-ready sentence
+ * ("transport=tcp reason=..."). */
+int vsmr_transport_select(const char *name,
+                          const struct vsmr_transport_ops **out, char *why,
+                          size_t why_len);
+
+/* The transport implementation called name ("tcp", "rdma"), or NULL. */
 const struct vsmr_transport_ops *vsmr_transport_find(const char *name);
 
 /* Parses "a.b.c.d:port" or "[v6]:port" (numeric only, no DNS). */

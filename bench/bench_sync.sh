@@ -7,8 +7,8 @@
 # both modes sync on the same fixed interval (sync_min_ms = sync_max_ms);
 # a third run shows VSMR with its own idle trigger. Loopback, no root.
 VSMR_BIN=${VSMR_BIN:-$(pwd)/build/bin}
-REQS=${REQS:-20000}
-WINDOW=${WINDOW:-16}
+REQS=${REQS:-30000}
+WINDOW=${WINDOW:-256}
 PAGES=${PAGES:-16384}         # 64 MiB guests
 WORKERS=${WORKERS:-4}
 VSIZE=${VSIZE:-256}

@@ -189,7 +189,8 @@ install: all
 	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libvsmr.so.0 $(DESTDIR)$(PREFIX)/lib/libvsmr.so
 	install -m 644 tools/libvsmr/include/vsmr/*.h $(DESTDIR)$(PREFIX)/include/vsmr/
-	install -m 644 $(BUILD)/libvsmr.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	    tools/libvsmr/libvsmr.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libvsmr.pc
 	install -m 755 $(PROG_BINS) $(DESTDIR)$(PREFIX)/sbin/
 
 clean:

@@ -30,12 +30,15 @@ int netio_link_owned(struct nl_sock *sk, const char *name, const char *alias)
     return 1;
 }
 
-static int link_set_up(struct nl_sock *sk, const char *name)
+/* Up, and the alias (the kernel ignores IFLA_IFALIAS when creating). */
+static int link_set_up(struct nl_sock *sk, const char *name,
+                       const char *alias)
 {
     struct rtnl_link *old = NULL, *chg = rtnl_link_alloc();
     int err = chg ? rtnl_link_get_kernel(sk, 0, name, &old) : -NLE_NOMEM;
     if (err >= 0) {
         rtnl_link_set_flags(chg, IFF_UP);
+        rtnl_link_set_ifalias(chg, alias);
         err = rtnl_link_change(sk, old, chg, 0);
     }
     if (old)
@@ -52,15 +55,13 @@ int netio_link_ifb_add(struct nl_sock *sk, const char *name,
     if (owned < 0)
         return owned;
     if (owned)
-        return link_set_up(sk, name);
+        return link_set_up(sk, name, alias);
     struct rtnl_link *link = rtnl_link_alloc();
     if (!link)
         return vsmr_fail(VSMR_ENOMEM, "allocating link %s", name);
     rtnl_link_set_name(link, name);
     int err = rtnl_link_set_type(link, "ifb");
     if (err >= 0) {
-        rtnl_link_set_ifalias(link, alias);
-        rtnl_link_set_flags(link, IFF_UP);
         /* IFB is an Ethernet-like device; a long queue so nothing is
          * dropped before the plug qdisc (which has its own limit). */
         rtnl_link_set_txqlen(link, 10000);
@@ -69,7 +70,10 @@ int netio_link_ifb_add(struct nl_sock *sk, const char *name,
     rtnl_link_put(link);
     if (err < 0)
         return netio_nl_fail(err, name, "ifb", "creating an IFB device");
-    return link_set_up(sk, name);
+    err = link_set_up(sk, name, alias);
+    if (err < 0)
+        netio_link_del(sk, name);   /* unmarked, teardown would skip it */
+    return err;
 }
 
 int netio_link_del(struct nl_sock *sk, const char *name)

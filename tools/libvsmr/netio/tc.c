@@ -1,12 +1,13 @@
 /*
  * tc.c - the tc objects netio hangs on a device, over libnl-route-3: the
- * clsact qdisc, a u32 match-everything filter with a mirred redirect, and
- * a cls_bpf drop filter (libnl has no bpf classifier object, so its options
- * are put into libnl's own message with libnl's attribute helpers).
+ * clsact qdisc, a u32 match-everything filter with a mirred redirect, a
+ * cls_bpf drop filter; listing and deleting netio's filters by priority.
  */
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <linux/filter.h>
+#include <linux/rtnetlink.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
@@ -17,9 +18,6 @@
 #include <netlink/attr.h>
 #include <netlink/route/classifier.h>
 #include <netlink/route/qdisc.h>
-#include <netlink/route/action.h>
-#include <netlink/route/act/mirred.h>
-#include <netlink/route/cls/u32.h>
 
 #include "common/err.h"
 #include "netio/netio_internal.h"
@@ -106,49 +104,78 @@ int netio_tc_clsact_del_if_empty(struct nl_sock *sk, int ifindex)
     return 0;
 }
 
-static struct rtnl_cls *filter_alloc(int ifindex, uint32_t parent,
-                                     const char *kind)
+/* A new filter message: libnl-route 3.7's mirred object refuses ingress
+ * redirects and it has no bpf classifier, so the two filters netio adds are
+ * written with libnl's message and attribute API (libnl still owns the
+ * socket, sequence numbers, the ack and the error). */
+static struct nl_msg *filter_msg(int ifindex, uint32_t parent,
+                                 const char *kind)
 {
-    struct rtnl_cls *cls = rtnl_cls_alloc();
-    if (!cls)
-        return NULL;
-    rtnl_tc_set_ifindex(TC_CAST(cls), ifindex);
-    rtnl_tc_set_parent(TC_CAST(cls), parent);
-    rtnl_cls_set_prio(cls, NETIO_TC_PRIO);
-    /* Every protocol: ARP, IPv4, IPv6, VLAN, anything (Remus: ip only). */
-    rtnl_cls_set_protocol(cls, ETH_P_ALL);
-    if (rtnl_tc_set_kind(TC_CAST(cls), kind) < 0) {
-        rtnl_cls_put(cls);
-        return NULL;
+    struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWTFILTER,
+                                            NLM_F_CREATE | NLM_F_EXCL);
+    struct tcmsg tcm = {
+        .tcm_family = AF_UNSPEC,
+        .tcm_ifindex = ifindex,
+        .tcm_parent = parent,
+        /* Every protocol: ARP, IPv4, IPv6, VLAN, anything (Remus: ip). */
+        .tcm_info = TC_H_MAKE((uint32_t)NETIO_TC_PRIO << 16,
+                              htons(ETH_P_ALL)),
+    };
+    if (msg && (nlmsg_append(msg, &tcm, sizeof tcm, NLMSG_ALIGNTO) < 0 ||
+                nla_put_string(msg, TCA_KIND, kind) < 0)) {
+        nlmsg_free(msg);
+        msg = NULL;
     }
-    return cls;
+    return msg;
+}
+
+static int send_filter(struct nl_sock *sk, struct nl_msg *msg, int ok)
+{
+    if (!msg)
+        return -NLE_NOMEM;
+    if (!ok) {
+        nlmsg_free(msg);
+        return -NLE_NOMEM;
+    }
+    return nl_send_sync(sk, msg);   /* frees msg */
+}
+
+static int put_mirred(struct nl_msg *msg, int to_ifindex, int to_ingress)
+{
+    struct tc_mirred parm = {
+        .action = TC_ACT_STOLEN,
+        .eaction = to_ingress ? TCA_INGRESS_REDIR : TCA_EGRESS_REDIR,
+        .ifindex = (uint32_t)to_ifindex,
+    };
+    struct nlattr *acts = nla_nest_start(msg, TCA_U32_ACT);
+    struct nlattr *one = acts ? nla_nest_start(msg, 1) : NULL;
+    if (!one || nla_put_string(msg, TCA_ACT_KIND, "mirred") < 0)
+        return 0;
+    struct nlattr *opts = nla_nest_start(msg, TCA_ACT_OPTIONS);
+    if (!opts || nla_put(msg, TCA_MIRRED_PARMS, sizeof parm, &parm) < 0)
+        return 0;
+    nla_nest_end(msg, opts);
+    nla_nest_end(msg, one);
+    nla_nest_end(msg, acts);
+    return 1;
 }
 
 int netio_tc_redirect_add(struct nl_sock *sk, int ifindex, const char *dev,
                           uint32_t parent, int to_ifindex, int to_ingress)
 {
-    struct rtnl_cls *cls = filter_alloc(ifindex, parent, "u32");
-    struct rtnl_act *act = rtnl_act_alloc();
-    int err = -NLE_NOMEM;
-    if (cls && act) {
-        rtnl_tc_set_kind(TC_CAST(act), "mirred");
-        rtnl_mirred_set_action(act, to_ingress ? TCA_INGRESS_REDIR
-                                               : TCA_EGRESS_REDIR);
-        rtnl_mirred_set_policy(act, TC_ACT_STOLEN);
-        rtnl_mirred_set_ifindex(act, (uint32_t)to_ifindex);
-        /* One key, mask 0: matches every frame. */
-        err = rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0);
-        if (err >= 0)
-            err = rtnl_u32_set_cls_terminal(cls);
-        if (err >= 0)
-            err = rtnl_u32_add_action(cls, act);
-        if (err >= 0)
-            err = rtnl_cls_add(sk, cls, NLM_F_CREATE | NLM_F_EXCL);
+    struct {
+        struct tc_u32_sel sel;
+        struct tc_u32_key key;   /* mask 0 at offset 0: matches all */
+    } sel = {.sel = {.flags = TC_U32_TERMINAL, .nkeys = 1}};
+    struct nl_msg *msg = filter_msg(ifindex, parent, "u32");
+    int ok = 0;
+    struct nlattr *opts = msg ? nla_nest_start(msg, TCA_OPTIONS) : NULL;
+    if (opts && nla_put(msg, TCA_U32_SEL, sizeof sel, &sel) >= 0 &&
+        put_mirred(msg, to_ifindex, to_ingress)) {
+        nla_nest_end(msg, opts);
+        ok = 1;
     }
-    if (act)
-        rtnl_act_put(act);
-    if (cls)
-        rtnl_cls_put(cls);
+    int err = send_filter(sk, msg, ok);
     if (err < 0)
         return netio_nl_fail(err, dev, "cls_u32/act_mirred",
                              "adding a u32 filter with a mirred redirect");
@@ -162,31 +189,19 @@ int netio_tc_drop_add(struct nl_sock *sk, int ifindex, const char *dev,
     static const struct sock_filter prog[] = {
         {BPF_RET | BPF_K, 0, 0, TC_ACT_SHOT},
     };
-    struct rtnl_cls *cls = filter_alloc(ifindex, parent, "bpf");
-    struct nl_msg *msg = NULL;
-    int err = cls ? rtnl_cls_build_add_request(cls, NLM_F_CREATE | NLM_F_EXCL,
-                                               &msg)
-                  : -NLE_NOMEM;
-    if (err >= 0) {
-        struct nlattr *opts = nla_nest_start(msg, TCA_OPTIONS);
-        if (!opts ||
-            nla_put_u16(msg, TCA_BPF_OPS_LEN, 1) < 0 ||
-            nla_put(msg, TCA_BPF_OPS, sizeof prog, prog) < 0 ||
-            nla_put_u32(msg, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT) < 0 ||
-            nla_put_string(msg, TCA_BPF_NAME, "vsmr-drop") < 0)
-            err = -NLE_NOMEM;
-        else
-            nla_nest_end(msg, opts);
+    struct nl_msg *msg = filter_msg(ifindex, parent, "bpf");
+    int ok = 0;
+    struct nlattr *opts = msg ? nla_nest_start(msg, TCA_OPTIONS) : NULL;
+    if (opts && nla_put_u16(msg, TCA_BPF_OPS_LEN, 1) >= 0 &&
+        nla_put(msg, TCA_BPF_OPS, sizeof prog, prog) >= 0 &&
+        nla_put_u32(msg, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT) >= 0 &&
+        nla_put_string(msg, TCA_BPF_NAME, "vsmr-drop") >= 0) {
+        nla_nest_end(msg, opts);
+        ok = 1;
     }
-    if (err >= 0)
-        err = nl_send_sync(sk, msg);   /* frees msg */
-    else if (msg)
-        nlmsg_free(msg);
-    if (cls)
-        rtnl_cls_put(cls);
+    int err = send_filter(sk, msg, ok);
     if (err < 0)
-        return netio_nl_fail(err, dev, "cls_bpf",
-                             "adding a bpf drop filter");
+        return netio_nl_fail(err, dev, "cls_bpf", "adding a bpf drop filter");
     return 0;
 }
 

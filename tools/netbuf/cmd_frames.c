@@ -126,6 +126,71 @@ int netbuf_cmd_capture(const char *vif, int argc, char **argv)
     return rc;
 }
 
+struct relay {
+    struct vsmr_netinj *inj;
+    size_t frames, failed;
+};
+
+/* Each frame goes through the entry codec, as it would through the log,
+ * and back into the vif (what the primary does once an entry commits). */
+static void relay_one(void *arg, const struct vsmr_netio_frame *f)
+{
+    struct relay *r = arg;
+    static uint8_t buf[VSMR_NETIO_FRAME_MAX + 64];
+    struct vsmr_netio_frame back;
+    size_t len, n;
+    uint16_t t = (uint16_t)(f->data[12] << 8 | f->data[13]);
+    printf("frame %zu len %u proto 0x%04x %s\n", r->frames, f->len, t,
+           proto_name(t));
+    fflush(stdout);
+    r->frames++;
+    int err = vsmr_netio_entry_encode(f, 1, buf, sizeof buf, &len);
+    if (err >= 0)
+        err = vsmr_netio_entry_decode(buf, len, &back, 1, &n);
+    for (int tries = 0; err >= 0 && tries < 100; tries++) {
+        err = vsmr_netinj_send(r->inj, &back);
+        if (err != VSMR_EAGAIN)
+            break;
+        usleep(1000);
+    }
+    if (err < 0) {
+        r->failed++;
+        fprintf(stderr, "vsmr-netbuf: relay: %s\n", vsmr_errmsg());
+    }
+}
+
+int netbuf_cmd_relay(const char *vif, int argc, char **argv)
+{
+    long timeout = argc == 2 && !strcmp(argv[0], "--timeout")
+                       ? strtol(argv[1], NULL, 10) : 5000;
+    if (argc != 0 && argc != 2) {
+        fprintf(stderr, "vsmr-netbuf: relay VIF [--timeout MS]\n");
+        return 2;
+    }
+    struct vsmr_netcap *cap = NULL;
+    struct relay r = {0};
+    int err = vsmr_netcap_open(vif, 0, &cap);
+    if (err >= 0)
+        err = vsmr_netinj_open(vif, &r.inj);
+    if (err < 0) {
+        fprintf(stderr, "vsmr-netbuf: relay %s: %s\n", vif, vsmr_errmsg());
+        vsmr_netcap_close(cap);
+        return 1;
+    }
+    printf("relaying %s ready\n", vif);
+    fflush(stdout);
+    int64_t end = now_ms() + timeout;
+    for (int64_t left; (left = end - now_ms()) > 0;) {
+        struct pollfd pfd = {.fd = vsmr_netcap_fd(cap), .events = POLLIN};
+        poll(&pfd, 1, (int)(left < 50 ? left : 50));
+        vsmr_netcap_drain(cap, relay_one, &r, 0);
+    }
+    printf("relayed %zu frames, %zu failed\n", r.frames, r.failed);
+    vsmr_netinj_close(r.inj);
+    vsmr_netcap_close(cap);
+    return r.failed ? 1 : 0;
+}
+
 static uint8_t *read_file(const char *path, size_t *len)
 {
     FILE *fp = fopen(path, "rb");

@@ -23,7 +23,10 @@ static void usage(FILE *out)
           "  capture VIF FILE [--count N] [--timeout MS]\n"
           "                 read diverted input frames into a frame entry FILE\n"
           "  inject VIF FILE\n"
-          "                 inject the frames of an entry FILE toward the guest\n",
+          "                 inject the frames of an entry FILE toward the guest\n"
+          "  relay VIF [--timeout MS]\n"
+          "                 capture, encode, decode and inject each frame (the\n"
+          "                 primary's path without the log)\n",
           out);
 }
 
@@ -51,6 +54,8 @@ int main(int argc, char **argv)
         return netbuf_cmd_plug(cmd, vif);
     if (!strcmp(cmd, "capture"))
         return netbuf_cmd_capture(vif, rest, rv);
+    if (!strcmp(cmd, "relay"))
+        return netbuf_cmd_relay(vif, rest, rv);
     if (!strcmp(cmd, "inject"))
         return netbuf_cmd_inject(vif, rest, rv);
     fprintf(stderr, "vsmr-netbuf: unknown command \"%s\"\n", cmd);

@@ -11,5 +11,6 @@ int netbuf_cmd_status(const char *vif);
 int netbuf_cmd_plug(const char *cmd, const char *vif);
 int netbuf_cmd_capture(const char *vif, int argc, char **argv);
 int netbuf_cmd_inject(const char *vif, int argc, char **argv);
+int netbuf_cmd_relay(const char *vif, int argc, char **argv);
 
 #endif

@@ -163,14 +163,18 @@ static int put_mirred(struct nl_msg *msg, int to_ifindex, int to_ingress)
 int netio_tc_redirect_add(struct nl_sock *sk, int ifindex, const char *dev,
                           uint32_t parent, int to_ifindex, int to_ingress)
 {
-    struct {
+    /* A selector with one key, mask 0 at offset 0: matches all. */
+    union {
         struct tc_u32_sel sel;
-        struct tc_u32_key key;   /* mask 0 at offset 0: matches all */
-    } sel = {.sel = {.flags = TC_U32_TERMINAL, .nkeys = 1}};
+        uint8_t bytes[sizeof(struct tc_u32_sel) + sizeof(struct tc_u32_key)];
+    } sel;
+    memset(&sel, 0, sizeof sel);
+    sel.sel.flags = TC_U32_TERMINAL;
+    sel.sel.nkeys = 1;
     struct nl_msg *msg = filter_msg(ifindex, parent, "u32");
     int ok = 0;
     struct nlattr *opts = msg ? nla_nest_start(msg, TCA_OPTIONS) : NULL;
-    if (opts && nla_put(msg, TCA_U32_SEL, sizeof sel, &sel) >= 0 &&
+    if (opts && nla_put(msg, TCA_U32_SEL, sizeof sel.bytes, sel.bytes) >= 0 &&
         put_mirred(msg, to_ifindex, to_ingress)) {
         nla_nest_end(msg, opts);
         ok = 1;

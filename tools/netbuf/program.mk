@@ -1,0 +1,2 @@
+PROGRAMS += vsmr-netbuf
+vsmr-netbuf_DIR := tools/netbuf

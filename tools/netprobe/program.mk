@@ -1,0 +1,2 @@
+PROGRAMS += vsmr-netprobe
+vsmr-netprobe_DIR := tools/netprobe

@@ -8,7 +8,8 @@ export VSMR_BIN
 passed=0; failed=0; skipped=0
 for t in $(ls tests/integration/test_*.sh 2>/dev/null | sort); do
   echo "== $t"
-  sh "$t"; rc=$?
+  # A hung test fails on its own instead of stalling the whole suite.
+  timeout -k 10 "${VSMR_TEST_TIMEOUT:-600}" sh "$t"; rc=$?
   case $rc in
     0) passed=$((passed + 1));;
     77) skipped=$((skipped + 1)); echo "SKIPPED: $t";;

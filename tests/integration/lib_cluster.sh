@@ -35,7 +35,10 @@ cleanup() {
   for i in 1 2 3; do
     p=$(pid_of "$i"); [ "${p:-0}" -gt 1 ] && kill -9 "$p" 2>/dev/null
   done
-  for i in 1 2 3; do ip netns del "$NS-$i" 2>/dev/null; done
+  for i in 1 2 3; do
+    for p in $(ip netns pids "$NS-$i" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    ip netns del "$NS-$i" 2>/dev/null
+  done
   [ -n "$WORK" ] && rm -rf "$WORK"
 }
 

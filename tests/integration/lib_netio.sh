@@ -72,6 +72,12 @@ require_kernel() {
 
 cleanup() {
   for p in $BGPIDS; do kill "$p" 2>/dev/null; done
+  # A helper started through a shell function is a grandchild: whatever
+  # still runs inside our namespaces goes too, or it would hold the
+  # test's output open.
+  for n in "$D" "$G" "$C"; do
+    for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+  done
   wait 2>/dev/null
   for n in "$D" "$G" "$C"; do ip netns del "$n" 2>/dev/null; done
   [ -n "$WORK" ] && rm -rf "$WORK"

@@ -42,6 +42,6 @@ project_files() {
 # image_key: stage 2 = rootfs key + project sources + image files.
 image_key() {
   { rootfs_key
-    hash_files "$LAB_DIR/build-image.sh" $(find "$LAB_DIR/image" "$LAB_DIR/guest" -type f | sort) \
+    hash_files "$LAB_DIR/build-image.sh" "$LAB_DIR/lib.sh" $(find "$LAB_DIR/image" "$LAB_DIR/guest" -type f | sort) \
       $(project_files); } | sha256sum | cut -c1-16
 }

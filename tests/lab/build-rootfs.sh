@@ -30,7 +30,7 @@ log "kernel $KPKG"
 in_root apt-get install -y -q --no-install-recommends \
   "$KPKG" xen-utils-4.17 xen-utils-common libxen-dev \
   gcc libc6-dev make pkg-config libxxhash-dev libsodium-dev libnl-route-3-dev libnl-3-dev \
-  libibverbs-dev librdmacm-dev iptables ethtool strace >> "$OUT/apt.log" 2>&1 \
+  libibverbs-dev librdmacm-dev check iptables ethtool strace >> "$OUT/apt.log" 2>&1 \
   || { tail -30 "$OUT/apt.log"; die "apt-get install in rootfs failed"; }
 # The hypervisor: Debian's xen-hypervisor package, unpacked (not installed:
 # its scripts want a bootloader). QEMU's multiboot loader wants the ELF.

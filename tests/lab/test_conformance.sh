@@ -39,6 +39,7 @@ if timeout 120 xl create -p /etc/xen/pvguest.cfg; then
   lab_check open-pv-domain timeout 30 vsmr-xen-conformance expect-error VSMR_ENOTSUP pvguest "is PV"
   lab_check pv-domain-untouched [ "$(vsmr-xen-conformance paused "$P")" = 1 ]
   xl destroy pvguest
+  for _ in $(seq 1 30); do xl list pvguest >/dev/null 2>&1 || break; sleep 0.5; done
 else
   echo "LAB-CHECK open-pv-domain FAIL (xl create -p of a PV domain failed)"; fails=$((fails + 1))
 fi

@@ -43,6 +43,8 @@ int xen_xs(struct xen_guest *x, struct xs_handle **xs)
 int xen_domain_info(struct xen_guest *x, xc_dominfo_t *info)
 {
     int n = xc_domain_getinfo(x->xch, x->domid, 1, info);
+    if (n < 0 && errno == ESRCH)     /* no domain at or above this id */
+        n = 0;
     if (n < 0)
         return vsmr_fail_errno(VSMR_ESYS, "domain %u: getinfo failed",
                                x->domid);

@@ -6,7 +6,7 @@
 #   usage: run.sh [--out DIR] [--name NAME] [--env 'K=V ...'] TEST_SCRIPT [-- QEMU_ARGS...]
 #   env: VSMR_LAB_IMAGE (default: the image for this source tree),
 #        BOOT_TIMEOUT (s, 300), TEST_TIMEOUT (s, 900), MEM (MiB, 2048),
-#        VSMR_LAB_XEN (hypervisor ELF), DOM0_MEM (1024M), NETDEV (qemu -netdev spec; default: no NIC), MAC
+#        QEMU_CPU (max,-rdtscp,-avx,-avx2), VSMR_LAB_XEN (hypervisor ELF), DOM0_MEM (1024M), NETDEV (qemu -netdev spec; default: no NIC), MAC
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 OUT=""; NAME=host1; TENV=""; TEST=""
@@ -38,7 +38,7 @@ fi
 SERIAL=$OUT/serial.log
 T0=$(date +%s)
 log "$NAME: booting Xen in QEMU (log: $SERIAL)"
-qemu-system-x86_64 -accel tcg,thread=multi -cpu max,-rdtscp -smp 2 -m "${MEM:-2048}" \
+qemu-system-x86_64 -accel tcg,thread=multi -cpu "${QEMU_CPU:-max,-rdtscp,-avx,-avx2}" -smp 2 -m "${MEM:-2048}" \
   -nographic -no-reboot -serial mon:stdio -pidfile "$OUT/qemu.pid" \
   -kernel "${VSMR_LAB_XEN:-$IMAGE/xen}" \
   -append "console=com1 com1=115200,8n1 smap=0 dom0_mem=${DOM0_MEM:-1024M},max:${DOM0_MEM:-1024M} dom0_max_vcpus=2 loglvl=all guest_loglvl=all noreboot" \

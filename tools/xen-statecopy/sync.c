@@ -1,0 +1,134 @@
+/*
+ * sync.c - one sync of the running backup B from the primary A: suspend A
+ * cooperatively, pause B, union of both dirty bitmaps, reset B's domain
+ * state, copy divergent pages and A's HVM context, (verify), resume A fast,
+ * then rebuild B's connections and resume it as a new domain.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "statecopy.h"
+
+double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static size_t count(const uint64_t *bm, size_t nwords)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nwords; i++)
+        n += (size_t)__builtin_popcountll(bm[i]);
+    return n;
+}
+
+/* U = A's dirty | B's dirty, as a list of frames. */
+static uint64_t *union_list(struct sc *s, size_t *n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->nwords; i++)
+        k += (size_t)__builtin_popcountll(s->bma[i] | s->bmb[i]);
+    uint64_t *u = malloc((k ? k : 1) * sizeof *u);
+    if (!u)
+        return NULL;
+    k = 0;
+    for (size_t i = 0; i < s->nwords; i++)
+        for (uint64_t w = s->bma[i] | s->bmb[i]; w; w &= w - 1)
+            u[k++] = i * 64 + (uint64_t)__builtin_ctzll(w);
+    *n = k;
+    return u;
+}
+
+int sync_once(struct sc *s, struct sync_stats *st, bool final)
+{
+    double t0 = now_ms(), t;
+    int rc = vsmr_guest_suspend(s->a);
+    if (rc < 0) {
+        printf("sync: suspend of A: %s\n", vsmr_errmsg());
+        return -1;
+    }
+    st->t_suspend = now_ms() - t0;
+    bool b_reset = false;
+    uint64_t *u = NULL;
+    void *ctx = NULL;
+    if ((rc = vsmr_guest_pause(s->b)) < 0)
+        goto fail;
+
+    t = now_ms();
+    if ((rc = vsmr_guest_dirty_fetch_clear(s->a, s->bma, s->nwords)) < 0 ||
+        (rc = vsmr_guest_dirty_fetch_clear(s->b, s->bmb, s->nwords)) < 0)
+        goto fail;
+    st->dirty_a = count(s->bma, s->nwords);
+    st->dirty_b = count(s->bmb, s->nwords);
+    size_t nu;
+    if (s->first) {            /* B was made before log-dirty was on */
+        nu = s->ngfns;
+    } else if (!(u = union_list(s, &nu))) {
+        rc = -1;
+        goto fail;
+    }
+    st->uni = nu;
+    st->t_fetch = now_ms() - t;
+
+    t = now_ms();
+    if ((rc = backup_reset(s)) < 0)
+        goto fail;
+    b_reset = true;
+    double t_reset = now_ms() - t;
+
+    t = now_ms();
+    if ((rc = copy_divergent(s, s->first ? s->gfns : u, nu, st)) < 0)
+        goto fail;
+    st->t_hash_copy = now_ms() - t;
+
+    t = now_ms();
+    size_t len = 0, got = 0;
+    if ((rc = vsmr_guest_context_get(s->a, NULL, 0, &len)) < 0 ||
+        !(ctx = malloc(len)) ||
+        (rc = vsmr_guest_context_get(s->a, ctx, len, &got)) < 0 ||
+        (rc = vsmr_guest_context_set(s->b, ctx, got)) < 0) {
+        printf("sync: context: %s\n", vsmr_errmsg());
+        rc = rc < 0 ? rc : -1;
+        goto fail;
+    }
+    st->t_ctx = now_ms() - t + t_reset;
+    st->bytes = (uint64_t)st->diverged * VSMR_PAGE_SIZE + got;
+
+    if (s->verify) {
+        t = now_ms();
+        if ((rc = verify_all(s, st)) < 0)
+            goto fail;
+        st->t_verify = now_ms() - t;
+    }
+    if (!final && (rc = vsmr_guest_resume(s->a, true)) < 0) {
+        printf("sync: resume of A: %s\n", vsmr_errmsg());
+        goto fail;
+    }
+    st->t_a_stopped = now_ms() - t0;
+
+    t = now_ms();
+    rc = backup_reconnect(s, st);
+    if (rc == 0 && !final)
+        rc = backup_resume(s);
+    st->t_b_fixup = now_ms() - t;
+    s->first = false;
+    free(u);
+    free(ctx);
+    return rc;
+
+fail:
+    /* Never leave A stopped: it is the one serving clients. */
+    printf("sync failed (%s: %s); resuming A\n", vsmr_err_name(rc),
+           vsmr_errmsg());
+    vsmr_guest_resume(s->a, true);
+    if (b_reset)
+        printf("sync: B was reset and is left paused (it needs a new copy)\n");
+    else
+        vsmr_guest_unpause(s->b);
+    free(u);
+    free(ctx);
+    return -1;
+}

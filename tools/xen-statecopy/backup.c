@@ -141,7 +141,8 @@ int backup_reconnect(struct sc *s, struct sync_stats *st)
         acl_free(snap);
         return -1;
     }
-    acl_restore(s->xs, snap, &st->acl_restored, &st->acl_changed_by_release);
+    acl_restore(s->xs, snap, &st->acl_restored, &st->acl_changed_by_release,
+                &st->xs_recreated);
     acl_free(snap);
     char p[96];
     snprintf(p, sizeof p, "/local/domain/%u/store/port", s->db);
@@ -163,5 +164,31 @@ int backup_resume(struct sc *s)
     int rc = vsmr_guest_unpause(s->b);
     if (rc < 0)
         printf("backup: unpause: %s\n", vsmr_errmsg());
+    return rc;
+}
+
+int backup_wait_connected(struct sc *s, int timeout_ms)
+{
+    char p[96];
+    unsigned int nd = 0;
+    snprintf(p, sizeof p, "/local/domain/0/backend/vif/%u", s->db);
+    char **devs = xs_directory(s->xs, XBT_NULL, p, &nd);
+    int rc = devs && nd ? 0 : -1;
+    for (unsigned int i = 0; devs && i < nd; i++) {
+        char sp[160];
+        snprintf(sp, sizeof sp, "%s/%s/state", p, devs[i]);
+        bool up = false;
+        for (int k = 0; k < timeout_ms && !up; k++) {
+            unsigned int len;
+            char *v = xs_read(s->xs, XBT_NULL, sp, &len);
+            up = v && strcmp(v, "4") == 0;
+            free(v);
+            if (!up)
+                usleep(1000);
+        }
+        if (!up)
+            rc = -1;
+    }
+    free(devs);
     return rc;
 }

@@ -3,7 +3,9 @@
  * with a primary A on one host, printing per-sync figures; optionally ends
  * with a failover (A destroyed after a final sync, B takes over).
  *   vsmr-xen-statecopy A_DOMID B_DOMID [--syncs N] [--interval-ms MS]
- *       [--verify] [--spare-port] [--failover 'SHELL COMMAND']
+ *       [--verify] [--spare-port] [--probe 'CMD'] [--failover 'CMD']
+ * --probe runs after each B resume (e.g. a ping through B's own network);
+ * --failover runs after a final sync (A suspended, B ready but paused).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,16 +21,24 @@ static void print_sync(int i, const struct sync_stats *st, bool verify)
     printf("SYNC %d dirtyA=%zu dirtyB=%zu union=%zu diverged=%zu bytes=%llu "
            "A_stopped=%.1fms (suspend %.1f fetch %.1f hash+copy %.1f "
            "reset+ctx %.1f verify %.1f) B_fixup=%.1fms ports=%d/%d "
-           "acl_fixed=%zu map_fail=%zu%s",
+           "acl_fixed=%zu xs_recreated=%zu shared=%zu B_net=%s(%.0fms) "
+           "map_fail=%zu%s",
            i, st->dirty_a, st->dirty_b, st->uni, st->diverged,
            (unsigned long long)st->bytes, st->t_a_stopped, st->t_suspend,
            st->t_fetch, st->t_hash_copy, st->t_ctx, st->t_verify,
            st->t_b_fixup, st->store_port, st->console_port,
-           st->acl_changed_by_release, st->map_fail, verify ? "" : "\n");
+           st->acl_changed_by_release, st->xs_recreated, st->shared,
+           st->b_net ? "up" : "DOWN", st->t_b_net, st->map_fail,
+           verify ? "" : "\n");
+    /* After the copy, a page can differ for two reasons: nobody logged it
+     * dirty (new: learned, then compared at every sync), or it was copied
+     * and changed again during the sync (volatile: Xen writing the
+     * suspended A's event-channel/vcpu_info pages). */
     if (verify)
-        printf(" verify=%s (%zu pages differ)\n",
-               st->mismatched_after ? "MISMATCH" : "equal",
-               st->mismatched_after);
+        printf(" verify=%s (differing: %zu new, %zu volatile)\n",
+               st->learned ? "MISMATCH" : st->mismatched_after ? "volatile"
+                                                               : "equal",
+               st->learned, st->mismatched_after - st->learned);
     fflush(stdout);
 }
 
@@ -80,7 +90,7 @@ int main(int argc, char **argv)
         return 2;
     }
     struct sc s = {.first = true};
-    int syncs = 5, interval = 1000, failed = 0;
+    int syncs = 5, interval = 1000, failed = 0, diverged = 0, bnet_down = 0;
     const char *failover = NULL;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--syncs") && i + 1 < argc)
@@ -91,6 +101,8 @@ int main(int argc, char **argv)
             s.verify = true;
         else if (!strcmp(argv[i], "--spare-port"))
             s.spare_port = true;
+        else if (!strcmp(argv[i], "--probe") && i + 1 < argc)
+            s.probe = argv[++i];
         else if (!strcmp(argv[i], "--failover") && i + 1 < argc)
             failover = argv[++i];
         else {
@@ -113,8 +125,10 @@ int main(int argc, char **argv)
             break;
         }
         print_sync(i, &st, s.verify);
-        if (s.verify && st.mismatched_after)
-            failed++;
+        if (!final && !st.b_net)
+            bnet_down++;
+        if (s.verify && st.learned)
+            diverged++;
     }
     if (failover && !failed) {
         /* A is suspended (not destroyed yet), B is ready and paused. */
@@ -133,6 +147,8 @@ int main(int argc, char **argv)
     if (!failed || !failover)
         vsmr_guest_logdirty(s.b, false);
     vsmr_guest_close(s.b);
-    printf("STATECOPY: %d sync(s) failed or diverged\n", failed);
+    printf("STATECOPY: %d failure(s), %d sync(s) with pages outside the "
+           "union (learned, repaired), %d sync(s) with B's network down\n", failed,
+           diverged, bnet_down);
     return failed ? 1 : 0;
 }

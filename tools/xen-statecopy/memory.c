@@ -12,6 +12,8 @@
 #define BATCH 512
 
 /* Compares (and with copy, fixes) pages pfns[0..n) of B against A. */
+static struct sc *cur;   /* for recording verify mismatches */
+
 static void one_batch(const uint64_t *pfns, size_t n, void **pa, void **pb,
                       bool copy, size_t *differ, const uint64_t *report,
                       size_t *reported)
@@ -24,9 +26,13 @@ static void one_batch(const uint64_t *pfns, size_t n, void **pa, void **pb,
         (*differ)++;
         if (copy)
             memcpy(pb[i], pa[i], VSMR_PAGE_SIZE);
-        else if (report && (*reported)++ < 8)
-            printf("  verify: gfn 0x%llx differs\n",
-                   (unsigned long long)pfns[i]);
+        else {
+            if (report && (*reported)++ < 8)
+                printf("  verify: gfn 0x%llx differs\n",
+                       (unsigned long long)pfns[i]);
+            if (cur && cur->nmiss < MAX_MISS)
+                cur->miss[cur->nmiss++] = pfns[i];
+        }
     }
 }
 
@@ -82,7 +88,29 @@ int copy_divergent(struct sc *s, const uint64_t *u, size_t n,
 int verify_all(struct sc *s, struct sync_stats *st)
 {
     size_t fail = 0;
+    cur = s;
+    s->nmiss = 0;
     int rc = walk(s, s->gfns, s->ngfns, false, &st->mismatched_after, &fail);
+    cur = NULL;
     st->map_fail += fail;
     return rc;
+}
+
+/* Pages Xen (or a backend through a grant mapping) wrote without a dirty
+ * mark: copy them now and compare them at every later sync. */
+int repair_and_learn(struct sc *s, struct sync_stats *st)
+{
+    size_t dummy = 0, fail = 0;
+    if (walk(s, s->miss, s->nmiss, true, &dummy, &fail) < 0)
+        return -1;
+    for (size_t i = 0; i < s->nmiss; i++) {
+        size_t k;
+        for (k = 0; k < s->nsticky && s->sticky[k] != s->miss[i]; k++)
+            ;
+        if (k == s->nsticky && s->nsticky < MAX_MISS) {
+            s->sticky[s->nsticky++] = s->miss[i];
+            st->learned++;
+        }
+    }
+    return 0;
 }

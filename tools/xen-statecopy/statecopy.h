@@ -27,15 +27,23 @@ struct sc {
     uint64_t pages;
     uint64_t b_store_pfn;
     bool verify, spare_port, first;
+    const char *probe;             /* shell command run after B's resume */
+#define MAX_MISS 256
+    uint64_t miss[MAX_MISS];       /* verify: pages that differed */
+    size_t nmiss;
+    uint64_t sticky[MAX_MISS];     /* learned: compared at every sync */
+    size_t nsticky;
 };
 
 struct sync_stats {
     size_t dirty_a, dirty_b, uni, diverged, mismatched_after, map_fail;
-    size_t acl_restored, acl_changed_by_release;
+    size_t acl_restored, acl_changed_by_release, xs_recreated, learned;
+    size_t shared;
+    bool b_net;
     uint64_t bytes;
     int store_port, console_port, a_store_port;
     double t_suspend, t_fetch, t_hash_copy, t_ctx, t_verify, t_a_stopped,
-           t_b_fixup;
+           t_b_fixup, t_b_net;
 };
 
 double now_ms(void);
@@ -48,6 +56,10 @@ int discover_mappable(struct sc *s);
 int copy_divergent(struct sc *s, const uint64_t *u, size_t n,
                    struct sync_stats *st);
 int verify_all(struct sc *s, struct sync_stats *st);
+int repair_and_learn(struct sc *s, struct sync_stats *st);
+
+/* shared.c: pages shared with backends (rings), always compared */
+size_t shared_pages(struct sc *s, uint32_t domid, uint64_t *out, size_t cap);
 
 /* backup.c: B's domain-side state - reset before the copy, reconnect after */
 int backup_reset(struct sc *s);
@@ -57,11 +69,13 @@ int backup_reconnect(struct sc *s, struct sync_stats *st);
 struct acl_snapshot;
 struct acl_snapshot *acl_snapshot(struct xs_handle *xs, uint32_t domid);
 int acl_restore(struct xs_handle *xs, struct acl_snapshot *snap,
-                size_t *restored, size_t *changed);
+                size_t *restored, size_t *changed, size_t *recreated);
 void acl_free(struct acl_snapshot *snap);
 
 /* sync.c: one sync A -> B; final: A stays suspended, B stays paused */
 int sync_once(struct sc *s, struct sync_stats *st, bool final);
 int backup_resume(struct sc *s);
+/* waits until every vif backend of B is Connected (4); 0 or -1 */
+int backup_wait_connected(struct sc *s, int timeout_ms);
 
 #endif

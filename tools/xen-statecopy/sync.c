@@ -25,9 +25,23 @@ static size_t count(const uint64_t *bm, size_t nwords)
     return n;
 }
 
-/* U = A's dirty | B's dirty, as a list of frames. */
-static uint64_t *union_list(struct sc *s, size_t *n)
+static void mark(struct sc *s, uint64_t gfn)
 {
+    if (gfn < s->pages)
+        s->bma[gfn / 64] |= UINT64_C(1) << (gfn % 64);
+}
+
+/* U = A's dirty | B's dirty | pages shared with backends | learned pages. */
+static uint64_t *union_list(struct sc *s, size_t *n, size_t *shared)
+{
+    uint64_t sh[64];
+    size_t ns = shared_pages(s, s->da, sh, 32);
+    ns += shared_pages(s, s->db, sh + ns, 32);
+    *shared = ns;
+    for (size_t i = 0; i < ns; i++)
+        mark(s, sh[i]);
+    for (size_t i = 0; i < s->nsticky; i++)
+        mark(s, s->sticky[i]);
     size_t k = 0;
     for (size_t i = 0; i < s->nwords; i++)
         k += (size_t)__builtin_popcountll(s->bma[i] | s->bmb[i]);
@@ -66,7 +80,7 @@ int sync_once(struct sc *s, struct sync_stats *st, bool final)
     size_t nu;
     if (s->first) {            /* B was made before log-dirty was on */
         nu = s->ngfns;
-    } else if (!(u = union_list(s, &nu))) {
+    } else if (!(u = union_list(s, &nu, &st->shared))) {
         rc = -1;
         goto fail;
     }
@@ -99,7 +113,8 @@ int sync_once(struct sc *s, struct sync_stats *st, bool final)
 
     if (s->verify) {
         t = now_ms();
-        if ((rc = verify_all(s, st)) < 0)
+        if ((rc = verify_all(s, st)) < 0 ||
+            (st->mismatched_after && (rc = repair_and_learn(s, st)) < 0))
             goto fail;
         st->t_verify = now_ms() - t;
     }
@@ -114,6 +129,13 @@ int sync_once(struct sc *s, struct sync_stats *st, bool final)
     if (rc == 0 && !final)
         rc = backup_resume(s);
     st->t_b_fixup = now_ms() - t;
+    if (rc == 0 && !final) {
+        t = now_ms();
+        st->b_net = backup_wait_connected(s, 15000) == 0;
+        st->t_b_net = now_ms() - t;
+        if (st->b_net && s->probe)
+            st->b_net = system(s->probe) == 0;
+    }
     s->first = false;
     free(u);
     free(ctx);

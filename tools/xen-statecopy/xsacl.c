@@ -1,7 +1,8 @@
 /*
  * xsacl.c - remembers every xenstore node whose permissions name domain B
- * and puts those permissions back. Releasing and re-introducing B (to drop
- * the watches of its previous kernel) makes xenstored forget B's rights.
+ * (path, value, permissions) and puts them back. Releasing B (to drop the
+ * watches of its previous kernel) makes oxenstored delete the nodes B owns
+ * and strip B from every other ACL; this recreates and re-permits them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 
 struct acl_entry {
     char *path;
+    char *value;
+    unsigned int len;
     struct xs_permissions *perms;
     unsigned int n;
 };
@@ -38,7 +41,9 @@ static void walk(struct xs_handle *xs, const char *path, uint32_t domid,
             s->cap = s->cap ? 2 * s->cap : 64;
             s->e = realloc(s->e, s->cap * sizeof *s->e);
         }
-        s->e[s->n++] = (struct acl_entry){strdup(path), p, n};
+        unsigned int len = 0;
+        char *v = xs_read(xs, XBT_NULL, path, &len);
+        s->e[s->n++] = (struct acl_entry){strdup(path), v, v ? len : 0, p, n};
         p = NULL;
     }
     free(p);
@@ -64,15 +69,24 @@ struct acl_snapshot *acl_snapshot(struct xs_handle *xs, uint32_t domid)
 }
 
 int acl_restore(struct xs_handle *xs, struct acl_snapshot *s,
-                size_t *restored, size_t *changed)
+                size_t *restored, size_t *changed, size_t *recreated)
 {
-    *restored = *changed = 0;
+    *restored = *changed = *recreated = 0;
     for (size_t i = 0; i < s->n; i++) {
         unsigned int n = 0;
         struct xs_permissions *now = xs_get_permissions(xs, XBT_NULL,
                                                         s->e[i].path, &n);
-        if (!now)
-            continue;                     /* node went away meanwhile */
+        if (!now) {                       /* deleted with B's release */
+            if (!xs_write(xs, XBT_NULL, s->e[i].path,
+                          s->e[i].value ? s->e[i].value : "", s->e[i].len)) {
+                printf("acl: cannot recreate %s\n", s->e[i].path);
+                continue;
+            }
+            (*recreated)++;
+            now = xs_get_permissions(xs, XBT_NULL, s->e[i].path, &n);
+            if (!now)
+                continue;
+        }
         bool same = n == s->e[i].n &&
                     !memcmp(now, s->e[i].perms, n * sizeof *now);
         free(now);
@@ -94,6 +108,7 @@ void acl_free(struct acl_snapshot *s)
         return;
     for (size_t i = 0; i < s->n; i++) {
         free(s->e[i].path);
+        free(s->e[i].value);
         free(s->e[i].perms);
     }
     free(s->e);

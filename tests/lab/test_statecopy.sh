@@ -79,7 +79,7 @@ PROBE=$!
 
 echo "$(el) ===== $SYNCS syncs, verify mode, then failover"
 timeout 900 vsmr-xen-statecopy "$A" "$B" --syncs "$SYNCS" --interval-ms 1500 --verify --spare-port \
-  --probe "ip netns exec nsB ping -c 1 -W 5 10.10.0.2 >/dev/null" \
+  --probe "ip netns exec nsB ping -c 1 -w 10 10.10.0.2 >/dev/null" \
   --failover "xl destroy guestA && brctl delif xenbr1 vif$B.0 && brctl addif xenbr0 vif$B.0" \
   | tee /tmp/statecopy.log
 rc=${PIPESTATUS[0]}

@@ -15,8 +15,10 @@
 
 #include <xenguest.h>   /* after xenctrl.h: xc_domain_resume */
 
-#define ACK_TIMEOUT_MS      5000   /* guest reads and clears the request */
-#define SUSPEND_TIMEOUT_MS 10000   /* guest reaches "shut down: suspend" */
+/* Generous: an emulated guest on a loaded host took 7.4 s to take the
+ * request in the lab. */
+#define ACK_TIMEOUT_MS     30000   /* guest reads and clears the request */
+#define SUSPEND_TIMEOUT_MS 30000   /* guest reaches "shut down: suspend" */
 
 static void sleep_ms(long ms)
 {
@@ -41,6 +43,21 @@ static bool request_taken(struct xs_handle *xs, const char *path)
     return taken;
 }
 
+/* The guest may have read the request just before it was withdrawn: if it
+ * suspends anyway within a grace period, resume it in place. */
+static void cancel_late_suspend(struct xen_guest *x)
+{
+    for (long t0 = now_ms(); now_ms() - t0 < 2000; sleep_ms(10)) {
+        xc_dominfo_t info;
+        if (xen_domain_info(x, &info) < 0)
+            return;
+        if (info.shutdown && info.shutdown_reason == SHUTDOWN_suspend) {
+            xc_domain_resume(x->xch, x->domid, 1);
+            return;
+        }
+    }
+}
+
 int xen_suspend(vsmr_guest *g)
 {
     struct xen_guest *x = xen_of(g);
@@ -61,6 +78,7 @@ int xen_suspend(vsmr_guest *g)
     while (!request_taken(xs, path)) {
         if (now_ms() - t0 > ACK_TIMEOUT_MS) {
             xs_write(xs, XBT_NULL, path, "", 0);
+            cancel_late_suspend(x);
             return vsmr_fail(VSMR_ETIMEDOUT, "domain %u did not take the "
                              "suspend request within %d ms (no PV control "
                              "driver?); it was left running", x->domid,

@@ -16,6 +16,8 @@ lab_check() { local n=$1; shift
 wait_console() { for _ in $(seq 1 "$3"); do grep -q "$2" "$CON/guest-$1.log" 2>/dev/null && return 0; sleep 1; done
   echo "no '$2' on $1's console after $3 s"; tail -20 "$CON/guest-$1.log" 2>/dev/null; return 1; }
 ask() { echo "$2" | timeout 10 nc -q 3 "$1" 7777 2>/dev/null | head -1; }   # ask HOST REQUEST
+domid() {   # domid NAME: waits for the name to settle (xl restore renames)
+  local d; for _ in $(seq 1 60); do d=$(xl domid "$1" 2>/dev/null) && [ -n "$d" ] && { echo "$d"; return 0; }; sleep 0.5; done; return 1; }
 askB() { ip netns exec nsB sh -c "echo '$1' | timeout 10 nc -q 3 10.10.0.2 7777 2>/dev/null | head -1"; }
 
 # --- B's isolated network: same peer address and MAC as A's side
@@ -60,12 +62,14 @@ CLIENT=$!
 sleep 3; echo "$(el) client: $(cat /tmp/client.last 2>/dev/null)"
 
 # --- B: a copy of A made by the migration stream (xl save -c + xl restore)
-A=$(xl domid guestA)
+A=$(domid guestA)
 lab_check B-saved timeout 300 xl save -c guestA /tmp/a.chk
 lab_check B-restored timeout 300 xl restore /tmp/B.cfg /tmp/a.chk
 rm -f /tmp/a.chk
-B=$(xl domid guestB)
+B=$(domid guestB)
 echo "$(el) A=$A B=$B"; xl list
+known() { [ -n "$A" ] && [ -n "$B" ]; }
+lab_check domids-known known
 for _ in $(seq 1 60); do [ -n "$(askB PING)" ] && break; sleep 1; done
 lab_check B-answers-on-its-own-network answersB
 
@@ -88,8 +92,11 @@ lab_check statecopy-tool [ "$rc" = 0 ]
 # Pages Xen or a backend writes without a dirty mark are learned from the
 # verify pass (and repaired); after 3 syncs of learning every sync must verify.
 lab_check all-syncs-ran [ "$(grep -c '^SYNC [0-9]* dirtyA' /tmp/statecopy.log)" -ge "$SYNCS" ]
-lab_check syncs-verified-after-learning [ "$(grep '^SYNC ' /tmp/statecopy.log | awk '$2 > 3' | grep -c 'verify=MISMATCH')" = 0 ]
-lab_check B-network-after-every-sync [ "$(grep '^SYNC ' /tmp/statecopy.log | grep -c 'B_net=DOWN')" = 0 ]
+nsync=$(grep -c '^SYNC [0-9]* dirtyA' /tmp/statecopy.log)
+verified() { [ "$nsync" -ge "$SYNCS" ] && [ "$(grep '^SYNC ' /tmp/statecopy.log | awk '$2 > 3' | grep -c 'verify=MISMATCH')" = 0 ]; }
+b_net_up() { [ "$nsync" -ge "$SYNCS" ] && [ "$(grep '^SYNC ' /tmp/statecopy.log | grep -c 'B_net=DOWN')" = 0 ]; }
+lab_check syncs-verified-after-learning verified
+lab_check B-network-after-every-sync b_net_up
 echo "B probes between syncs (ok failed): $(cat /tmp/probeB 2>/dev/null)"
 # (TCP probes from B's side cannot pass a sync: B's memory, its sockets
 # included, becomes A's at every sync; informational only)

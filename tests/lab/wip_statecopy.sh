@@ -1,5 +1,6 @@
 #!/bin/bash
-# test_statecopy.sh - runs in the lab's dom0: a running backup B kept in
+# wip_statecopy.sh - (work in progress, not in the default lab-check set;
+# run: VSMR_LAB_TESTS=statecopy make lab-check) runs in the lab's dom0: a running backup B kept in
 # step with the primary A by vsmr-xen-statecopy (issue 7 item 4). A serves
 # a client that holds one TCP connection; B runs cut off from the network
 # (its own bridge to a namespace with A's peer address and MAC, resets
@@ -64,7 +65,14 @@ sleep 3; echo "$(el) client: $(cat /tmp/client.last 2>/dev/null)"
 # --- B: a copy of A made by the migration stream (xl save -c + xl restore)
 A=$(domid guestA)
 lab_check B-saved timeout 300 xl save -c guestA /tmp/a.chk
-lab_check B-restored timeout 300 xl restore /tmp/B.cfg /tmp/a.chk
+# xl restore fails when the vif hotplug script times out on a loaded host
+# (seen once, load 4 on 2 cores): one retry.
+restore_b() {
+  timeout 300 xl restore /tmp/B.cfg /tmp/a.chk && return 0
+  echo "xl restore failed; retrying once"; xl destroy guestB 2>/dev/null
+  for d in $(xl list | awk '$1 ~ /^guestB/ {print $2}'); do xl destroy "$d"; done
+  timeout 300 xl restore /tmp/B.cfg /tmp/a.chk; }
+lab_check B-restored restore_b
 rm -f /tmp/a.chk
 B=$(domid guestB)
 echo "$(el) A=$A B=$B"; xl list

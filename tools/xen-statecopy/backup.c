@@ -3,7 +3,7 @@
  * before the copy, a soft reset (event channels closed, vcpu_info unmapped)
  * and a vCPU reset; after it, new toolstack event channels published in
  * B's HVM params (the guest re-reads them on resume), a fresh xenstore
- * connection (release + introduce, ACLs kept), backends back to InitWait.
+ * connection (release + introduce, ACLs kept); backends to InitWait first.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -65,8 +65,10 @@ static void xs_printf(struct xs_handle *xs, const char *path, const char *fmt,
 }
 
 /* Each frontend of B to Initialising; wait for its backend to offer
- * InitWait again, so the resumed kernel can connect fresh rings. */
-static void backends_to_initwait(struct sc *s)
+ * InitWait again. The backend then has unmapped B's rings and buffers, so
+ * it can no longer write into pages the copy is about to replace (and the
+ * unmap marks them dirty); the resumed kernel connects fresh rings. */
+void backends_to_initwait(struct sc *s)
 {
     char dp[64];
     unsigned int nc = 0;
@@ -149,7 +151,6 @@ int backup_reconnect(struct sc *s, struct sync_stats *st)
     xs_printf(s->xs, p, "%d", st->store_port);
     snprintf(p, sizeof p, "/local/domain/%u/console/port", s->db);
     xs_printf(s->xs, p, "%d", st->console_port);   /* xenconsoled rebinds */
-    backends_to_initwait(s);
     return 0;
 }
 

@@ -43,7 +43,7 @@ struct sync_stats {
     uint64_t bytes;
     int store_port, console_port, a_store_port;
     double t_suspend, t_fetch, t_hash_copy, t_ctx, t_verify, t_a_stopped,
-           t_b_fixup, t_b_net;
+           t_b_fixup, t_b_net, t_b_detach;
 };
 
 double now_ms(void);
@@ -62,6 +62,7 @@ int repair_and_learn(struct sc *s, struct sync_stats *st);
 size_t shared_pages(struct sc *s, uint32_t domid, uint64_t *out, size_t cap);
 
 /* backup.c: B's domain-side state - reset before the copy, reconnect after */
+void backends_to_initwait(struct sc *s);
 int backup_reset(struct sc *s);
 int backup_reconnect(struct sc *s, struct sync_stats *st);
 

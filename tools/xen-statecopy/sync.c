@@ -58,18 +58,26 @@ static uint64_t *union_list(struct sc *s, size_t *n, size_t *shared)
 
 int sync_once(struct sc *s, struct sync_stats *st, bool final)
 {
-    double t0 = now_ms(), t;
-    int rc = vsmr_guest_suspend(s->a);
+    /* B first, off A's critical path: stop it and detach its backends, so
+     * nothing writes into B's memory once the copy has begun. */
+    double t = now_ms();
+    int rc = vsmr_guest_pause(s->b);
+    if (rc < 0) {
+        printf("sync: pause of B: %s\n", vsmr_errmsg());
+        return -1;
+    }
+    backends_to_initwait(s);
+    st->t_b_detach = now_ms() - t;
+    double t0 = now_ms();
+    rc = vsmr_guest_suspend(s->a);
     if (rc < 0) {
         printf("sync: suspend of A: %s\n", vsmr_errmsg());
+        printf("sync: B was detached and is left paused\n");
         return -1;
     }
     st->t_suspend = now_ms() - t0;
-    bool b_reset = false;
     uint64_t *u = NULL;
     void *ctx = NULL;
-    if ((rc = vsmr_guest_pause(s->b)) < 0)
-        goto fail;
 
     t = now_ms();
     if ((rc = vsmr_guest_dirty_fetch_clear(s->a, s->bma, s->nwords)) < 0 ||
@@ -90,7 +98,6 @@ int sync_once(struct sc *s, struct sync_stats *st, bool final)
     t = now_ms();
     if ((rc = backup_reset(s)) < 0)
         goto fail;
-    b_reset = true;
     double t_reset = now_ms() - t;
 
     t = now_ms();
@@ -146,10 +153,7 @@ fail:
     printf("sync failed (%s: %s); resuming A\n", vsmr_err_name(rc),
            vsmr_errmsg());
     vsmr_guest_resume(s->a, true);
-    if (b_reset)
-        printf("sync: B was reset and is left paused (it needs a new copy)\n");
-    else
-        vsmr_guest_unpause(s->b);
+    printf("sync: B is left paused (detached; it needs a new copy)\n");
     free(u);
     free(ctx);
     return -1;

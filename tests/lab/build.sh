@@ -47,7 +47,9 @@ fi
 ln -sfn "$IMAGE" "$CACHE/current-image"
 # Old images (other source trees) are small to rebuild: keep the newest 3.
 # Old rootfs trees (older package versions or scripts) are dropped.
-ls -dt "$CACHE"/image-* 2>/dev/null | grep -v '\.tmp$' | tail -n +4 | xargs -r rm -rf
-ls -d "$CACHE"/rootfs-* 2>/dev/null | grep -v -x -F "$ROOTFS" | xargs -r rm -rf
+for d in $(ls -dt "$CACHE"/image-* 2>/dev/null | grep -v '\.tmp$' | tail -n +4); do rm -rf "$d"; done
+for d in "$CACHE"/rootfs-*; do
+  case $d in "$ROOTFS"|*.tmp|*'*') ;; *) rm -rf "$d";; esac
+done
 log "lab build ready in $(( $(date +%s) - T0 ))s: $IMAGE"
 echo "$IMAGE"

@@ -92,6 +92,8 @@ PROBE=$!
 echo "$(el) ===== $SYNCS syncs, verify mode, then failover"
 timeout 900 vsmr-xen-statecopy "$A" "$B" --syncs "$SYNCS" --interval-ms 1500 --verify --spare-port \
   --probe "ip netns exec nsB ping -c 1 -w 10 10.10.0.2 >/dev/null" \
+  --hold-inputs "bridge link set dev vif$A.0 state 0" \
+  --release-inputs "bridge link set dev vif$A.0 state 3" \
   --failover "xl destroy guestA && brctl delif xenbr1 vif$B.0 && brctl addif xenbr0 vif$B.0" \
   | tee /tmp/statecopy.log
 rc=${PIPESTATUS[0]}

@@ -4,7 +4,10 @@
  * with a failover (A destroyed after a final sync, B takes over).
  *   vsmr-xen-statecopy A_DOMID B_DOMID [--syncs N] [--interval-ms MS]
  *       [--verify] [--spare-port] [--probe 'CMD'] [--failover 'CMD']
+ *       [--hold-inputs 'CMD' --release-inputs 'CMD']
  * --probe runs after each B resume (e.g. a ping through B's own network);
+ * --hold-inputs / --release-inputs stop and restart A's incoming traffic
+ * around each sync (what VSMR's input log does; the test has no log);
  * --failover runs after a final sync (A suspended, B ready but paused).
  */
 #include <stdio.h>
@@ -101,6 +104,10 @@ int main(int argc, char **argv)
             s.verify = true;
         else if (!strcmp(argv[i], "--spare-port"))
             s.spare_port = true;
+        else if (!strcmp(argv[i], "--hold-inputs") && i + 1 < argc)
+            s.hold = argv[++i];
+        else if (!strcmp(argv[i], "--release-inputs") && i + 1 < argc)
+            s.release = argv[++i];
         else if (!strcmp(argv[i], "--probe") && i + 1 < argc)
             s.probe = argv[++i];
         else if (!strcmp(argv[i], "--failover") && i + 1 < argc)

@@ -28,6 +28,7 @@ struct sc {
     uint64_t b_store_pfn;
     bool verify, spare_port, first;
     const char *probe;             /* shell command run after B's resume */
+    const char *hold, *release;    /* hold / release A's inputs */
 #define MAX_MISS 256
     uint64_t miss[MAX_MISS];       /* verify: pages that differed */
     size_t nmiss;

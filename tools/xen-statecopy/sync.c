@@ -68,11 +68,17 @@ int sync_once(struct sc *s, struct sync_stats *st, bool final)
     }
     backends_to_initwait(s);
     st->t_b_detach = now_ms() - t;
+    /* VSMR stops injecting inputs before a sync; a test without the input
+     * log holds A's incoming traffic with a command instead. */
+    if (s->hold && system(s->hold) != 0)
+        printf("sync: input hold command failed\n");
     double t0 = now_ms();
     rc = vsmr_guest_suspend(s->a);
     if (rc < 0) {
         printf("sync: suspend of A: %s\n", vsmr_errmsg());
         printf("sync: B was detached and is left paused\n");
+        if (s->release && system(s->release) != 0)
+            printf("sync: input release command failed\n");
         return -1;
     }
     st->t_suspend = now_ms() - t0;
@@ -130,6 +136,8 @@ int sync_once(struct sc *s, struct sync_stats *st, bool final)
         goto fail;
     }
     st->t_a_stopped = now_ms() - t0;
+    if (!final && s->release && system(s->release) != 0)
+        printf("sync: input release command failed\n");
 
     t = now_ms();
     rc = backup_reconnect(s, st);
@@ -153,6 +161,8 @@ fail:
     printf("sync failed (%s: %s); resuming A\n", vsmr_err_name(rc),
            vsmr_errmsg());
     vsmr_guest_resume(s->a, true);
+    if (s->release && system(s->release) != 0)
+        printf("sync: input release command failed\n");
     printf("sync: B is left paused (detached; it needs a new copy)\n");
     free(u);
     free(ctx);

@@ -165,10 +165,10 @@ fuzz: deps-ok $(FUZZ_BINS)
 
 lab: all
 	@VSMR_DEPS_LAB=1 sh scripts/deps.sh
-	@sh tests/lab/build.sh
+	@bash tests/lab/build.sh
 
 lab-check: lab
-	@sh tests/lab/check.sh
+	@bash tests/lab/check.sh
 
 # --- the RDMA lab (soft-RoCE inside one QEMU guest) ------------------------
 

@@ -1,20 +1,23 @@
 /*
- * xen_guest.c - the Xen guest backend (libxenctrl, libxenforeignmemory).
- *
- * Placeholder until the Xen backend lands (issue 7): opening a Xen guest
- * fails with a clear VSMR_ENOTSUP rather than pretending to work.
+ * xen_guest.c - the Xen guest backend's operation table. The operations
+ * live in one file per job (xen_open.c, xen_vcpu.c, xen_logdirty.c,
+ * xen_memory.c, xen_suspend.c); see docs/xen-backend.md for the contract.
  */
-#include "common/err.h"
-#include "guest/guest_impl.h"
-
-static int xen_open(const char *spec, vsmr_guest **out)
-{
-    (void)out;
-    return vsmr_fail(VSMR_ENOTSUP, "xen guest '%s': the Xen backend is "
-                                   "not implemented yet", spec);
-}
+#include "guest/xen/xen_guest.h"
 
 const struct vsmr_guest_ops vsmr_guest_xen_ops = {
     .name = "xen",
     .open = xen_open,
+    .close = xen_close,
+    .pause = xen_pause,
+    .unpause = xen_unpause,
+    .is_idle = xen_is_idle,
+    .logdirty = xen_logdirty,
+    .dirty_fetch_clear = xen_dirty_fetch_clear,
+    .map = xen_map,
+    .unmap = xen_unmap,
+    .context_get = xen_context_get,
+    .context_set = xen_context_set,
+    .suspend = xen_suspend,
+    .resume = xen_resume,
 };

@@ -1,0 +1,35 @@
+#!/bin/bash
+# check.sh - `make lab-check`: runs every tests/lab/test_*.sh (each in its
+# own emulated Xen host, one at a time) and prints one summary line,
+# "lab: N passed, M failed". Logs: build/lab/<test>/ (serial.log, *.log).
+#   VSMR_LAB_TESTS="conformance statecopy" runs these (wip_*.sh included).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+T0=$(date +%s)
+passed=0; failed=0; names=""
+# Default: every test_*.sh. VSMR_LAB_TESTS names tests explicitly, which
+# may include work-in-progress ones (wip_NAME.sh).
+if [ -n "${VSMR_LAB_TESTS:-}" ]; then
+  tests=""
+  for n in $VSMR_LAB_TESTS; do
+    t=$(ls "$LAB_DIR/test_$n.sh" "$LAB_DIR/wip_$n.sh" 2>/dev/null | head -1)
+    [ -n "$t" ] || die "no lab test named $n (tests/lab/test_$n.sh or wip_$n.sh)"
+    tests="$tests $t"
+  done
+else
+  tests=$(ls "$LAB_DIR"/test_*.sh | sort)
+fi
+for t in $tests; do
+  n=$(basename "$t" .sh); n=${n#test_}; n=${n#wip_}
+  s=$(date +%s)
+  log "=== lab test $n"
+  if "$LAB_DIR/run.sh" --name "$n" --out "$REPO_DIR/build/lab/$n" "$t"; then
+    passed=$((passed + 1)); r=PASS
+  else
+    failed=$((failed + 1)); r=FAIL; names="$names $n"
+  fi
+  grep -h -E '^(CHECK|EXPECT-ERROR|LAB-CHECK) ' "$REPO_DIR/build/lab/$n/$n.log" 2>/dev/null | sed 's/^/    /'
+  log "=== lab test $n: $r in $(( $(date +%s) - s ))s (logs: build/lab/$n/)"
+done
+echo "lab: $passed passed, $failed failed${names:+ (failed:$names)} in $(( $(date +%s) - T0 ))s"
+[ $failed = 0 ] && [ $passed -gt 0 ]

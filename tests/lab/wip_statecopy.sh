@@ -1,0 +1,126 @@
+#!/bin/bash
+# wip_statecopy.sh - (work in progress, not in the default lab-check set;
+# run: VSMR_LAB_TESTS=statecopy make lab-check) runs in the lab's dom0: a running backup B kept in
+# step with the primary A by vsmr-xen-statecopy (issue 7 item 4). A serves
+# a client that holds one TCP connection; B runs cut off from the network
+# (its own bridge to a namespace with A's peer address and MAC, resets
+# dropped). N syncs in verify mode, then a final sync, A is destroyed, B's
+# vif moves to A's bridge and the client's connection must carry on.
+export PATH=$PATH:/usr/lib/xen-4.17/bin
+CON=/var/log/xen/console
+SYNCS=${SYNCS:-20}
+T0=$(date +%s)
+el() { echo "[t+$(( $(date +%s) - T0 ))s]"; }
+fails=0
+lab_check() { local n=$1; shift
+  if "$@"; then echo "LAB-CHECK $n PASS"; else echo "LAB-CHECK $n FAIL"; fails=$((fails + 1)); fi; }
+wait_console() { for _ in $(seq 1 "$3"); do grep -q "$2" "$CON/guest-$1.log" 2>/dev/null && return 0; sleep 1; done
+  echo "no '$2' on $1's console after $3 s"; tail -20 "$CON/guest-$1.log" 2>/dev/null; return 1; }
+ask() { echo "$2" | timeout 10 nc -q 3 "$1" 7777 2>/dev/null | head -1; }   # ask HOST REQUEST
+domid() {   # domid NAME: waits for the name to settle (xl restore renames)
+  local d; for _ in $(seq 1 60); do d=$(xl domid "$1" 2>/dev/null) && [ -n "$d" ] && { echo "$d"; return 0; }; sleep 0.5; done; return 1; }
+askB() { ip netns exec nsB sh -c "echo '$1' | timeout 10 nc -q 3 10.10.0.2 7777 2>/dev/null | head -1"; }
+
+# --- B's isolated network: same peer address and MAC as A's side
+modprobe veth
+brctl addbr xenbr1; brctl setfd xenbr1 0; ip link set xenbr1 up
+ip netns add nsB
+ip link add vethB type veth peer name vethB1
+brctl addif xenbr1 vethB; ip link set vethB up
+ip link set vethB1 address "$(cat /sys/class/net/xenbr0/address)"
+ip link set vethB1 netns nsB
+ip netns exec nsB ip link set lo up
+ip netns exec nsB ip addr add 10.10.0.1/24 dev vethB1
+ip netns exec nsB ip link set vethB1 up
+ip netns exec nsB iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP
+
+sed 's/^name = .*/name = "guestA"/' /etc/xen/guest1.cfg > /tmp/A.cfg
+sed -e 's/^name = .*/name = "guestB"/' -e 's/xenbr0/xenbr1/' /etc/xen/guest1.cfg > /tmp/B.cfg
+lab_check A-created timeout 120 xl create /tmp/A.cfg
+lab_check A-service-up wait_console guestA "VSMR-GUESTD listening" 240
+answers() { [ -n "$(ask 10.10.0.2 PING)" ]; }
+answersB() { [ -n "$(askB PING)" ]; }
+lab_check A-answers answers
+
+# --- the client: one TCP connection to A for the whole test, INC every 0.3 s,
+# every answer must be the previous one + 1
+cat > /tmp/client.sh <<'C'
+exec 3<>/dev/tcp/10.10.0.2/7777 || { echo "CLIENT cannot connect"; exit 1; }
+prev=""; n=0; bad=0
+while [ ! -f /tmp/client.stop ]; do
+  echo INC >&3
+  if ! read -t 120 -r v <&3; then echo "CLIENT no answer after $n answers"; exit 1; fi
+  v=${v%$'\r'}
+  if [ -n "$prev" ] && [ "$v" != $((prev + 1)) ]; then echo "CLIENT wrong answer $v after $prev"; bad=$((bad + 1)); fi
+  prev=$v; n=$((n + 1)); echo "$n $v $(date +%s.%N)" > /tmp/client.last
+  sleep 0.3
+done
+echo "CLIENT done: $n answers, last $prev, $bad wrong"
+[ $bad = 0 ]
+C
+bash /tmp/client.sh > /tmp/client.log 2>&1 &
+CLIENT=$!
+sleep 3; echo "$(el) client: $(cat /tmp/client.last 2>/dev/null)"
+
+# --- B: a copy of A made by the migration stream (xl save -c + xl restore)
+A=$(domid guestA)
+lab_check B-saved timeout 300 xl save -c guestA /tmp/a.chk
+# xl restore fails when the vif hotplug script times out on a loaded host
+# (seen once, load 4 on 2 cores): one retry.
+restore_b() {
+  timeout 300 xl restore /tmp/B.cfg /tmp/a.chk && return 0
+  echo "xl restore failed; retrying once"; xl destroy guestB 2>/dev/null
+  for d in $(xl list | awk '$1 ~ /^guestB/ {print $2}'); do xl destroy "$d"; done
+  timeout 300 xl restore /tmp/B.cfg /tmp/a.chk; }
+lab_check B-restored restore_b
+rm -f /tmp/a.chk
+B=$(domid guestB)
+echo "$(el) A=$A B=$B"; xl list
+known() { [ -n "$A" ] && [ -n "$B" ]; }
+lab_check domids-known known
+for _ in $(seq 1 60); do [ -n "$(askB PING)" ] && break; sleep 1; done
+lab_check B-answers-on-its-own-network answersB
+
+# --- B's own answers between syncs (its network must survive every sync)
+( okb=0; nob=0
+  while [ ! -f /tmp/probe.stop ]; do
+    if [ -n "$(askB TICK)" ]; then okb=$((okb + 1)); else nob=$((nob + 1)); fi
+    echo "$okb $nob" > /tmp/probeB; sleep 2
+  done ) &
+PROBE=$!
+
+echo "$(el) ===== $SYNCS syncs, verify mode, then failover"
+timeout 900 vsmr-xen-statecopy "$A" "$B" --syncs "$SYNCS" --interval-ms 1500 --verify --spare-port \
+  --probe "ip netns exec nsB ping -c 1 -w 10 10.10.0.2 >/dev/null" \
+  --hold-inputs "bridge link set dev vif$A.0 state 0" \
+  --release-inputs "bridge link set dev vif$A.0 state 3" \
+  --failover "xl destroy guestA && brctl delif xenbr1 vif$B.0 && brctl addif xenbr0 vif$B.0" \
+  | tee /tmp/statecopy.log
+rc=${PIPESTATUS[0]}
+touch /tmp/probe.stop; wait $PROBE 2>/dev/null
+lab_check statecopy-tool [ "$rc" = 0 ]
+# Pages Xen or a backend writes without a dirty mark are learned from the
+# verify pass (and repaired); after 3 syncs of learning every sync must verify.
+lab_check all-syncs-ran [ "$(grep -c '^SYNC [0-9]* dirtyA' /tmp/statecopy.log)" -ge "$SYNCS" ]
+nsync=$(grep -c '^SYNC [0-9]* dirtyA' /tmp/statecopy.log)
+verified() { [ "$nsync" -ge "$SYNCS" ] && [ "$(grep '^SYNC ' /tmp/statecopy.log | awk '$2 > 3' | grep -c 'verify=MISMATCH')" = 0 ]; }
+b_net_up() { [ "$nsync" -ge "$SYNCS" ] && [ "$(grep '^SYNC ' /tmp/statecopy.log | grep -c 'B_net=DOWN')" = 0 ]; }
+lab_check syncs-verified-after-learning verified
+lab_check B-network-after-every-sync b_net_up
+echo "B probes between syncs (ok failed): $(cat /tmp/probeB 2>/dev/null)"
+# (TCP probes from B's side cannot pass a sync: B's memory, its sockets
+# included, becomes A's at every sync; informational only)
+
+# --- after failover the client's same connection must carry on against B
+before=$(cut -d' ' -f1 /tmp/client.last)
+for _ in $(seq 1 90); do
+  now=$(cut -d' ' -f1 /tmp/client.last); [ $((now - before)) -ge 10 ] && break; sleep 1; done
+echo "$(el) client answers: before failover $before, now $(cut -d' ' -f1 /tmp/client.last)"
+touch /tmp/client.stop; wait $CLIENT; crc=$?
+cat /tmp/client.log
+lab_check client-connection-survived [ "$crc" = 0 ]
+lab_check client-kept-going [ $(( $(cut -d' ' -f1 /tmp/client.last) - before )) -ge 10 ]
+xl list
+echo "$(el) ===== guestB console (tail)"; tail -15 "$CON"/guest-guestB*.log
+echo "$(el) statecopy test done: $fails failure(s)"
+[ $fails = 0 ]

@@ -1,0 +1,61 @@
+/*
+ * xen_guest.h - the Xen backend's handle and its per-file operations
+ * (internal to tools/libvsmr/guest/xen/). One file per job: open/lookup,
+ * vCPUs and pause, log-dirty, memory mapping, context, suspend/resume.
+ */
+#ifndef VSMR_XEN_GUEST_H
+#define VSMR_XEN_GUEST_H
+
+#include <xenctrl.h>
+#include <xenforeignmemory.h>
+#include <xenstore.h>
+
+#include "guest/guest_impl.h"
+
+struct xen_guest {
+    struct vsmr_guest base;          /* must be first */
+    uint32_t domid;
+    xc_interface *xch;
+    xentoollog_logger *logger;
+    xenforeignmemory_handle *fmem;
+    struct xs_handle *xs;            /* opened on first use */
+    xc_hypercall_buffer_t bitmap;    /* hypercall buffer for CLEAN */
+    int bitmap_pages;                /* 0 until first allocated */
+    bool suspended;                  /* suspended by this handle */
+};
+
+static inline struct xen_guest *xen_of(vsmr_guest *g)
+{
+    return (struct xen_guest *)g;
+}
+
+/* xen_open.c */
+int xen_open(const char *spec, vsmr_guest **out);
+void xen_close(vsmr_guest *g);
+/* Reads the domain's info; VSMR_ENOENT if it is gone. */
+int xen_domain_info(struct xen_guest *x, xc_dominfo_t *info);
+/* Opens the xenstore connection on first use. */
+int xen_xs(struct xen_guest *x, struct xs_handle **xs);
+
+/* xen_vcpu.c */
+int xen_pause(vsmr_guest *g);
+int xen_unpause(vsmr_guest *g);
+int xen_is_idle(vsmr_guest *g, bool *idle);
+int xen_context_get(vsmr_guest *g, void *buf, size_t cap, size_t *len);
+int xen_context_set(vsmr_guest *g, const void *buf, size_t len);
+
+/* xen_logdirty.c */
+int xen_logdirty(vsmr_guest *g, bool enable);
+int xen_dirty_fetch_clear(vsmr_guest *g, uint64_t *bitmap, size_t nwords);
+void xen_logdirty_release(struct xen_guest *x);
+
+/* xen_memory.c */
+int xen_map(vsmr_guest *g, const uint64_t *pfns, size_t n, int prot,
+            void **pages, void **cookie);
+int xen_unmap(vsmr_guest *g, void *cookie, void **pages, size_t n);
+
+/* xen_suspend.c */
+int xen_suspend(vsmr_guest *g);
+int xen_resume(vsmr_guest *g, bool fast);
+
+#endif

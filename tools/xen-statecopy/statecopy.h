@@ -1,0 +1,83 @@
+/*
+ * statecopy.h - state shared by the files of vsmr-xen-statecopy: the two
+ * domains (primary A, running backup B), the gfns both can map, per-sync
+ * figures. See docs/xen-device-state.md for the sequence and its reasons.
+ */
+#ifndef VSMR_SC_H
+#define VSMR_SC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <xenctrl.h>
+#include <xenforeignmemory.h>
+#include <xenstore.h>
+
+#include "vsmr/guest.h"
+
+struct sc {
+    vsmr_guest *a, *b;             /* through the guest interface */
+    uint32_t da, db;               /* domain ids */
+    xc_interface *xch;             /* B's domain-side fix-ups */
+    xenforeignmemory_handle *fmem; /* mappable-set discovery */
+    struct xs_handle *xs;
+    uint64_t *gfns;                /* frames mappable in both */
+    size_t ngfns;
+    uint64_t *bma, *bmb;           /* dirty bitmaps */
+    size_t nwords;
+    uint64_t pages;
+    uint64_t b_store_pfn;
+    bool verify, spare_port, first;
+    const char *probe;             /* shell command run after B's resume */
+    const char *hold, *release;    /* hold / release A's inputs */
+#define MAX_MISS 256
+    uint64_t miss[MAX_MISS];       /* verify: pages that differed */
+    size_t nmiss;
+    uint64_t sticky[MAX_MISS];     /* learned: compared at every sync */
+    size_t nsticky;
+};
+
+struct sync_stats {
+    size_t dirty_a, dirty_b, uni, diverged, mismatched_after, map_fail;
+    size_t acl_restored, acl_changed_by_release, xs_recreated, learned;
+    size_t shared;
+    bool b_net;
+    uint64_t bytes;
+    int store_port, console_port, a_store_port;
+    double t_suspend, t_fetch, t_hash_copy, t_ctx, t_verify, t_a_stopped,
+           t_b_fixup, t_b_net, t_b_detach;
+};
+
+double now_ms(void);
+
+/* mappable.c: the gfns that map in both domains (done once, while running) */
+int discover_mappable(struct sc *s);
+
+/* memory.c: compare U on both sides by hash, copy the divergent pages;
+ * verify: hash every mappable page of both, count mismatches. */
+int copy_divergent(struct sc *s, const uint64_t *u, size_t n,
+                   struct sync_stats *st);
+int verify_all(struct sc *s, struct sync_stats *st);
+int repair_and_learn(struct sc *s, struct sync_stats *st);
+
+/* shared.c: pages shared with backends (rings), always compared */
+size_t shared_pages(struct sc *s, uint32_t domid, uint64_t *out, size_t cap);
+
+/* backup.c: B's domain-side state - reset before the copy, reconnect after */
+void backends_to_initwait(struct sc *s);
+int backup_reset(struct sc *s);
+int backup_reconnect(struct sc *s, struct sync_stats *st);
+
+/* xsacl.c: the xenstore ACLs that name B, kept across release+introduce */
+struct acl_snapshot;
+struct acl_snapshot *acl_snapshot(struct xs_handle *xs, uint32_t domid);
+int acl_restore(struct xs_handle *xs, struct acl_snapshot *snap,
+                size_t *restored, size_t *changed, size_t *recreated);
+void acl_free(struct acl_snapshot *snap);
+
+/* sync.c: one sync A -> B; final: A stays suspended, B stays paused */
+int sync_once(struct sc *s, struct sync_stats *st, bool final);
+int backup_resume(struct sc *s);
+/* waits until every vif backend of B is Connected (4); 0 or -1 */
+int backup_wait_connected(struct sc *s, int timeout_ms);
+
+#endif

@@ -331,6 +331,24 @@ static int open_core(struct node *n, bool bootstrap)
     return VSMR_OK;
 }
 
+/* The transport's sockets sit in our loop (no nested epoll fd): each
+ * wake-up is one epoll_wait. */
+static int loop_add_fd(void *ctx, int fd, uint32_t events,
+                       void (*fn)(void *arg, uint32_t events), void *arg)
+{
+    return loop_add(ctx, fd, events, fn, arg);
+}
+
+static int loop_mod_fd(void *ctx, int fd, uint32_t events)
+{
+    return loop_mod(ctx, fd, events);
+}
+
+static void loop_del_fd(void *ctx, int fd)
+{
+    loop_del(ctx, fd);
+}
+
 static int open_transport(struct node *n, const uint8_t *key)
 {
     struct vsmr_transport_config tc = {
@@ -342,6 +360,8 @@ static int open_transport(struct node *n, const uint8_t *key)
         .max_message = VSMR_WIRE_MAX_FRAME,
         .send_queue_limit = 32u << 20,   /* a sync's pages in flight */
         .idle_timeout_ms = n->cfg.idle_timeout_ms,
+        .loop = {.add = loop_add_fd, .mod = loop_mod_fd, .del = loop_del_fd,
+                 .ctx = n->loop},
     };
     memcpy(tc.key, key, sizeof tc.key);
     for (uint32_t id = 1; id <= n->cfg.n_peers; id++) {
@@ -366,7 +386,9 @@ static int open_transport(struct node *n, const uint8_t *key)
     sodium_memzero(tc.key, sizeof tc.key);
     if (rc < 0)
         return rc;
-    return loop_add(n->loop, n->tops->fd(n->tr), EPOLLIN, on_transport_fd, n);
+    int fd = n->tops->fd(n->tr);   /* -1: its sockets are in our loop */
+    return fd < 0 ? VSMR_OK : loop_add(n->loop, fd, EPOLLIN, on_transport_fd,
+                                       n);
 }
 
 int node_start(const struct vsmr_config *cfg, const uint8_t *key,

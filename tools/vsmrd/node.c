@@ -1,8 +1,9 @@
 /*
  * node.c - the driver around the pure log core: decodes messages from the
  * transport and steps them in, ticks on a timer, and for every ready
- * batch persists (store + fsync), then sends, then applies, then advances.
- * It owns no protocol logic; that is the core's.
+ * batch sends the leader's early APPENDs, persists (store + fsync), sends
+ * the rest, applies, then advances. It owns no protocol logic; that is
+ * the core's.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -98,6 +98,13 @@ static void on_peer(void *ctx, uint32_t peer, bool up)
     struct node *n = ctx;
     if (!up)
         n->match[peer] = 0;
+    if (n->in_ready && !up) {
+        /* A flush of early messages reset the link between ready() and
+         * advance(); the hook may reach the core (or poll the transport),
+         * so it hears about it after advance(). */
+        n->peers_down |= 1u << peer;
+        return;
+    }
     if (n->hooks.peer)
         n->hooks.peer(n->hooks.ctx, peer, up);
 }
@@ -211,8 +218,11 @@ static void handle_one_ready(struct node *n)
      * share its frame (one wake-up per follower, not two). */
     for (size_t i = 0; i < rd.n_early_msgs; i++)
         send_msg(n, &rd.msgs[i]);
-    if (rd.n_early_msgs && rd.n_entries)
+    if (rd.n_early_msgs && rd.n_entries) {
+        n->in_ready = true;
         n->tops->flush(n->tr);
+        n->in_ready = false;
+    }
     if (save_ready(n, &rd) < 0) {
         /* Sending after a failed write could acknowledge what is not
          * durable: stop instead. */
@@ -230,6 +240,12 @@ static void handle_one_ready(struct node *n)
         n->hooks.committed(n->hooks.ctx, rd.committed, rd.n_committed);
     note_soft_state(n, &rd);
     vsmr_log_advance(n->log);
+    for (uint32_t peer = 1; n->peers_down && peer <= VSMR_MAX_PEERS; peer++)
+        if (n->peers_down & (1u << peer)) {
+            n->peers_down &= ~(1u << peer);
+            if (n->hooks.peer)
+                n->hooks.peer(n->hooks.ctx, peer, false);
+        }
 }
 
 static void maybe_compact(struct node *n)

@@ -9,9 +9,11 @@
 #   2procs   the witness is stopped: two processes for two cores; commits
 #            still need a majority of 3 (leader + backup)
 # plus, for "free", CPU time and context switches per commit in each
-# process (from /proc). Pinning and stopping the witness change the
-# layout, so those lines only explain the "free" figure; they are not
-# results. Needs taskset and at least 2 cores.
+# process (from /proc), and the bare TCP pattern of a commit with no
+# persistence, crypto or consensus (bench/diag_tcp_fanout.c: one process
+# writes to two, waits for the first answer and for both). Pinning and
+# stopping the witness change the layout, so those lines only explain the
+# "free" figure; they are not results. Needs taskset, cc, 2 cores.
 VSMR_BIN=${VSMR_BIN:-$(pwd)/build/bin}
 N=${N:-5000}
 W=$(mktemp -d /dev/shm/vsmr-diag.XXXXXX) || exit 1
@@ -68,6 +70,12 @@ run() {  # run LABEL PID...
 }
 
 echo "# diagnostic, not a result: $(nproc) cores, $N commits of 64 B per line"
+${CC:-cc} -O2 -Wall -o "$W/fanout" bench/diag_tcp_fanout.c || exit 1
+rtt=$("$VSMR_BIN/vsmrctl" tcp-rtt 20000 64 | val p50_us)
+fan=$("$W/fanout" 20000 64 $((port + 3))) || exit 1
+printf 'tcp     tcp_rtt_p50=%sus fanout_%s ratio_first=%s\n' "$rtt" \
+  "$(echo "$fan" | sed 's/ / fanout_/')" "$(awk -v a="$(echo "$fan" | val first_p50_us)" \
+  -v b="$rtt" 'BEGIN { printf "%.2f", a / b }')"
 run free $L $B $WIT
 paste "$W/u0" "$W/u1" | awk -v n="$N" '
   { name = NR == 1 ? "leader" : NR == 2 ? "backup" : "witness"

@@ -397,7 +397,10 @@ static int tcp_flush(vsmr_transport *t)
 
 static void handle_conn_event(struct tcp_conn *c, uint32_t events)
 {
-    if (c->dead)
+    /* busy: an owner that polls from inside on_message must not re-enter
+     * the reader of this connection (its input buffer is being parsed);
+     * level-triggered epoll reports it again later. */
+    if (c->dead || c->busy)
         return;
     if (c->state == CONN_CONNECTING) {
         if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
@@ -472,7 +475,7 @@ static void sweep(struct vsmr_transport *t)
 {
     accept_all(t);
     for (struct tcp_conn *c = t->conns; c; c = c->next)
-        if (!c->dead && !c->busy && c->state != CONN_CONNECTING)
+        if (c->state != CONN_CONNECTING)
             handle_conn_event(c, EPOLLIN | (c->want_write ? EPOLLOUT : 0));
 }
 

@@ -36,6 +36,7 @@ struct sim {
     uint64_t cap_terms;
     uint64_t next_payload, proposed_marker;
     uint32_t crash_per_mille;           /* per tick, chosen per seed */
+    bool faults_on;                     /* crashes allowed (fault phase) */
     uint32_t log_capacity, outbox_capacity;
     struct sim_result *res;
     bool verbose;
@@ -154,6 +155,7 @@ static void check_durable(struct sim *s, uint64_t from)
 }
 
 static uint32_t find_leader(struct sim *s);
+static void crash(struct sim *s, uint32_t id);
 
 /* --- driving one replica -------------------------------------------- */
 
@@ -185,17 +187,33 @@ static void apply(struct sim *s, uint32_t id, const struct vsmr_log_ready *rd)
     }
 }
 
+static void send(struct sim *s, uint32_t id, const struct vsmr_msg *m)
+{
+    if (!net_send(&s->net, &s->rng, s->now, m))
+        sim_fail(s, "replica %u built an unencodable message: %s", id,
+                 vsmr_errmsg());
+}
+
 static void drive(struct sim *s, uint32_t id)
 {
     struct sim_node *n = &s->nodes[id];
     struct vsmr_log_ready rd;
     while (n->up && vsmr_log_has_ready(n->log)) {
         vsmr_log_ready(n->log, &rd);
+        /* As vsmrd: a leader's APPENDs leave before its own write, and a
+         * crash may fall in between (followers then hold entries that
+         * the leader's disk never got). */
+        for (size_t i = 0; i < rd.n_early_msgs; i++)
+            send(s, id, &rd.msgs[i]);
+        if (rd.n_early_msgs && s->faults_on &&
+            chance(&s->rng, 1 + s->crash_per_mille / 8)) {
+            s->res->early_crashes++;
+            crash(s, id);
+            return;
+        }
         persist(n, &rd);
-        for (size_t i = 0; i < rd.n_msgs; i++)
-            if (!net_send(&s->net, &s->rng, s->now, &rd.msgs[i]))
-                sim_fail(s, "replica %u built an unencodable message: %s", id,
-                     vsmr_errmsg());
+        for (size_t i = rd.n_early_msgs; i < rd.n_msgs; i++)
+            send(s, id, &rd.msgs[i]);
         apply(s, id, &rd);
         vsmr_log_advance(n->log);
     }
@@ -290,7 +308,7 @@ static void maybe_promote(struct sim *s, uint32_t id)
      * handing leadership to the other voter. */
     uint32_t leader = find_leader(s);
     if (leader && leader != id && chance(&s->rng, 50))
-        for (uint32_t o = 1; o <= SIM_N; o++)
+        for (uint32_t o = 1; o <= SIM_N && s->nodes[leader].up; o++)
             if (o != id && o != leader && s->nodes[o].up) {
                 vsmr_log_transfer_leadership(s->nodes[leader].log, o);
                 drive(s, leader);
@@ -432,6 +450,8 @@ static void tick_all(struct sim *s)
             continue;
         vsmr_log_tick(s->nodes[id].log);
         drive(s, id);
+        if (!s->nodes[id].up)
+            continue;   /* crashed in the middle of a batch */
         maybe_promote(s, id);
         if (chance(&s->rng, 50) || vsmr_log_last_index(s->nodes[id].log) -
                                    vsmr_log_first_index(s->nodes[id].log) >
@@ -457,6 +477,7 @@ static void deliver_due(struct sim *s)
 static void one_tick(struct sim *s, bool with_faults)
 {
     s->now++;
+    s->faults_on = with_faults;
     check_durable(s, 0);
     tick_all(s);
     deliver_due(s);

@@ -15,6 +15,7 @@ struct sim_result {
     char why[256];          /* first violated invariant */
     uint64_t committed;     /* entries committed in the run */
     uint64_t elections, crashes, wipes, msgs, merged;
+    uint64_t early_crashes; /* crashed after early APPENDs, before persist */
 };
 
 struct sim_params {

@@ -35,7 +35,7 @@ START_TEST(many_seeds_keep_every_invariant)
     uint64_t first = one && *one ? strtoull(one, NULL, 0) : 1;
     uint64_t n = one && *one ? 1 : env_u64("VSMR_SIM_SEEDS", 4000);
     uint64_t committed = 0, crashes = 0, wipes = 0, msgs = 0, failed = 0;
-    uint64_t merged = 0;
+    uint64_t merged = 0, early_crashes = 0;
     for (uint64_t seed = first; seed < first + n; seed++) {
         struct sim_result r;
         failed += !run_seed(seed, &r);
@@ -44,14 +44,16 @@ START_TEST(many_seeds_keep_every_invariant)
         wipes += r.wipes;
         msgs += r.msgs;
         merged += r.merged;
+        early_crashes += r.early_crashes;
     }
     fprintf(stderr, "log sim: %llu seeds, %llu failed; %llu entries "
             "committed, %llu crashes, %llu wipes, %llu messages, %llu "
-            "appends merged\n",
+            "appends merged, %llu crashes between early sends and "
+            "persisting\n",
             (unsigned long long)n, (unsigned long long)failed,
             (unsigned long long)committed, (unsigned long long)crashes,
             (unsigned long long)wipes, (unsigned long long)msgs,
-            (unsigned long long)merged);
+            (unsigned long long)merged, (unsigned long long)early_crashes);
     ck_assert_uint_eq(failed, 0);
     if (n >= 100) {
         /* the runs did real work: commits despite the faults */
@@ -59,6 +61,7 @@ START_TEST(many_seeds_keep_every_invariant)
         ck_assert_uint_gt(crashes, n / 10);
         ck_assert_uint_gt(wipes, 0);
         ck_assert_uint_gt(merged, 0);
+        ck_assert_uint_gt(early_crashes, 0);
     }
 }
 END_TEST

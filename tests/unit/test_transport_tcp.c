@@ -3,13 +3,16 @@
  * process over loopback: messages arrive complete and in order and are
  * batched into few frames; a wrong cluster key is refused and logged; a
  * restarted peer is reconnected; errors for unknown peers, over-long
- * messages and a full send queue are the documented ones.
+ * messages and a full send queue are the documented ones. Every case runs
+ * twice: with the transport's own (nested) epoll fd, and with its sockets
+ * in the owner's loop (cfg.loop), as vsmrd runs it.
  */
 #include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +32,54 @@ struct side {
 
 static const struct vsmr_transport_ops *ops;
 static uint16_t base_port;
+
+/* The owner's loop for cfg.loop: an epoll set and a handler per fd, the
+ * shape of vsmrd's loop. */
+struct owner_fd {
+    void (*fn)(void *arg, uint32_t events);
+    void *arg;
+};
+static bool use_loop;
+static int owner_ep = -1;
+static struct owner_fd owner_fds[1024];
+static uint64_t owner_events;   /* dispatched through the owner's loop */
+
+static int owner_add(void *ctx, int fd, uint32_t events,
+                     void (*fn)(void *arg, uint32_t events), void *arg)
+{
+    struct epoll_event ev = {.events = events, .data.fd = fd};
+    ck_assert_int_lt(fd, 1024);
+    if (epoll_ctl(owner_ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return VSMR_ESYS;
+    owner_fds[fd] = (struct owner_fd){fn, arg};
+    return VSMR_OK;
+}
+
+static int owner_mod(void *ctx, int fd, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.fd = fd};
+    return epoll_ctl(owner_ep, EPOLL_CTL_MOD, fd, &ev) < 0 ? VSMR_ESYS
+                                                           : VSMR_OK;
+}
+
+static void owner_del(void *ctx, int fd)
+{
+    epoll_ctl(owner_ep, EPOLL_CTL_DEL, fd, NULL);
+    owner_fds[fd].fn = NULL;
+}
+
+static void owner_run(void)
+{
+    struct epoll_event evs[16];
+    int n = epoll_wait(owner_ep, evs, 16, 0);
+    for (int i = 0; i < n; i++) {
+        struct owner_fd *o = &owner_fds[evs[i].data.fd];
+        if (o->fn) {
+            o->fn(o->arg, evs[i].events);
+            owner_events++;
+        }
+    }
+}
 
 static void on_message(void *ctx, uint32_t peer, const uint8_t *data,
                        size_t len)
@@ -79,6 +130,9 @@ static int open_side(struct side *s, uint32_t id, uint8_t key_byte,
         .send_queue_limit = queue_limit, .max_message = 1 << 20,
     };
     memset(cfg.key, key_byte, sizeof cfg.key);
+    if (use_loop)
+        cfg.loop = (struct vsmr_transport_loop){owner_add, owner_mod,
+                                                owner_del, NULL};
     addr_of(id, &cfg.listen_addr, &cfg.listen_len);
     for (uint32_t p = 1; p <= N_PEERS; p++) {
         if (p == id)
@@ -90,7 +144,10 @@ static int open_side(struct side *s, uint32_t id, uint8_t key_byte,
     struct vsmr_transport_handler h = {on_message, on_peer, on_log, s};
     memset(s, 0, sizeof *s);
     s->id = id;
-    return ops->open(&cfg, &h, &s->t);
+    int rc = ops->open(&cfg, &h, &s->t);
+    if (rc == VSMR_OK && use_loop)
+        ck_assert_int_eq(ops->fd(s->t), -1);   /* nothing nested */
+    return rc;
 }
 
 /* Runs both transports until cond holds or 5 s pass (a bound, not a
@@ -101,8 +158,20 @@ static bool pump(struct side *a, struct side *b,
     for (int i = 0; i < 25000; i++) {
         if (cond(a, b))
             return true;
-        if (a->t) { ops->poll(a->t); ops->flush(a->t); }
-        if (b->t) { ops->poll(b->t); ops->flush(b->t); }
+        if (use_loop) {
+            /* sockets through the owner's loop; poll() only at tick pace
+             * (timers, dialing), as vsmrd calls it */
+            owner_run();
+            if (i % 50 == 0) {
+                if (a->t) ops->poll(a->t);
+                if (b->t) ops->poll(b->t);
+            }
+            if (a->t) ops->flush(a->t);
+            if (b->t) ops->flush(b->t);
+        } else {
+            if (a->t) { ops->poll(a->t); ops->flush(a->t); }
+            if (b->t) { ops->poll(b->t); ops->flush(b->t); }
+        }
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
     }
@@ -119,6 +188,14 @@ static void setup(void)
     ops = vsmr_transport_find("tcp");
     ck_assert_ptr_nonnull(ops);
     base_port = (uint16_t)(20000 + (getpid() * 7 + rand() % 1000) % 20000);
+}
+
+static void setup_loop(void)
+{
+    setup();
+    use_loop = true;
+    owner_ep = epoll_create1(EPOLL_CLOEXEC);
+    ck_assert_int_ge(owner_ep, 0);
 }
 
 static uint64_t g_want;
@@ -155,6 +232,8 @@ START_TEST(messages_arrive_in_order_and_batched)
     ck_assert(st.connected);
     ck_assert_uint_eq(st.msgs_sent, total);
     ck_assert_uint_lt(st.frames_sent, total / 10);   /* batched */
+    if (use_loop)
+        ck_assert_uint_gt(owner_events, 0);
     ops->close(a.t);
     ops->close(b.t);
 }
@@ -241,6 +320,10 @@ START_TEST(bad_config_rejected)
     cfg.peers[1].id = 2;
     ck_assert_int_eq(ops->open(&cfg, &h, &t), VSMR_EINVAL);
     ck_assert_ptr_nonnull(strstr(vsmr_errmsg(), "listed twice"));
+    cfg.peers[1].id = 3;
+    cfg.loop.add = owner_add;   /* an owner's loop without mod and del */
+    ck_assert_int_eq(ops->open(&cfg, &h, &t), VSMR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(vsmr_errmsg(), "add, mod and del"));
 }
 END_TEST
 
@@ -257,6 +340,14 @@ int main(void)
     tcase_add_test(tc, send_errors);
     tcase_add_test(tc, bad_config_rejected);
     suite_add_tcase(s, tc);
+    TCase *tl = tcase_create("tcp_owner_loop");
+    tcase_add_checked_fixture(tl, setup_loop, NULL);
+    tcase_set_timeout(tl, 60);
+    tcase_add_test(tl, messages_arrive_in_order_and_batched);
+    tcase_add_test(tl, wrong_key_is_refused_and_logged);
+    tcase_add_test(tl, restarted_peer_is_reconnected);
+    tcase_add_test(tl, send_errors);
+    suite_add_tcase(s, tl);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

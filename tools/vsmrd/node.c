@@ -1,8 +1,9 @@
 /*
  * node.c - the driver around the pure log core: decodes messages from the
  * transport and steps them in, ticks on a timer, and for every ready
- * batch persists (store + fsync), then sends, then applies, then advances.
- * It owns no protocol logic; that is the core's.
+ * batch sends the leader's early APPENDs, persists (store + fsync), sends
+ * the rest, applies, then advances. It owns no protocol logic; that is
+ * the core's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,13 @@ static void on_peer(void *ctx, uint32_t peer, bool up)
     struct node *n = ctx;
     if (!up)
         n->match[peer] = 0;
+    if (n->in_ready && !up) {
+        /* A flush of early messages reset the link between ready() and
+         * advance(); the hook may reach the core (or poll the transport),
+         * so it hears about it after advance(). */
+        n->peers_down |= 1u << peer;
+        return;
+    }
     if (n->hooks.peer)
         n->hooks.peer(n->hooks.ctx, peer, up);
 }
@@ -153,11 +161,69 @@ static void note_soft_state(struct node *n, const struct vsmr_log_ready *rd)
         n->hooks.role(n->hooks.ctx, rd->role, rd->leader, term);
 }
 
+/* A batch whose only durable change is the commit index: the store would
+ * write it without fsync (a commit may lag, docs/log.md), but even that
+ * write() sits on the leader's commit path. Keep it and write it with the
+ * next batch that writes anything, or at the next tick. */
+static bool commit_only(const struct vsmr_log_ready *rd,
+                        const struct vsmr_log_hard_state *saved)
+{
+    return rd->hard_state_changed && !rd->snapshot_changed &&
+           !rd->n_entries && rd->hard_state.term == saved->term &&
+           rd->hard_state.vote == saved->vote;
+}
+
+static int save_ready(struct node *n, const struct vsmr_log_ready *rd)
+{
+    if (commit_only(rd, &n->hs_saved)) {
+        n->hs_pending = rd->hard_state;
+        n->commit_pending = true;
+        return VSMR_OK;
+    }
+    struct vsmr_log_ready r = *rd;
+    if (n->commit_pending && !r.hard_state_changed &&
+        (r.n_entries || r.snapshot_changed)) {
+        r.hard_state_changed = true;   /* carry the kept commit index */
+        r.hard_state = n->hs_pending;
+    }
+    int rc = vsmr_store_save_ready(n->store, &r);
+    if (rc == VSMR_OK && r.hard_state_changed) {
+        n->hs_saved = r.hard_state;
+        n->commit_pending = false;
+    }
+    return rc;
+}
+
+/* The tick bounds how far the stored commit index lags. */
+static void save_pending_commit(struct node *n)
+{
+    if (!n->commit_pending)
+        return;
+    struct vsmr_log_ready r = {.hard_state_changed = true,
+                               .hard_state = n->hs_pending};
+    if (vsmr_store_save_ready(n->store, &r) == VSMR_OK) {
+        n->hs_saved = r.hard_state;
+        n->commit_pending = false;
+    }
+}
+
 static void handle_one_ready(struct node *n)
 {
     struct vsmr_log_ready rd;
     vsmr_log_ready(n->log, &rd);
-    if (vsmr_store_save_ready(n->store, &rd) < 0) {
+    /* A leader's APPENDs go out before its own write of the entries, so
+     * the followers' writes overlap it; the core counts the leader's own
+     * copy only at advance(), once saved. Without entries to write there
+     * is nothing to overlap: they wait for the flush before sleep and
+     * share its frame (one wake-up per follower, not two). */
+    for (size_t i = 0; i < rd.n_early_msgs; i++)
+        send_msg(n, &rd.msgs[i]);
+    if (rd.n_early_msgs && rd.n_entries) {
+        n->in_ready = true;
+        n->tops->flush(n->tr);
+        n->in_ready = false;
+    }
+    if (save_ready(n, &rd) < 0) {
         /* Sending after a failed write could acknowledge what is not
          * durable: stop instead. */
         logline(VSMR_LOG_ERROR, "store_failed", "reason=\"%s\"",
@@ -166,7 +232,7 @@ static void handle_one_ready(struct node *n)
         loop_stop(n->loop);
         return;
     }
-    for (size_t i = 0; i < rd.n_msgs; i++)
+    for (size_t i = rd.n_early_msgs; i < rd.n_msgs; i++)
         send_msg(n, &rd.msgs[i]);
     if (rd.n_committed)
         bench_on_commit(n, rd.committed, rd.n_committed);
@@ -174,6 +240,12 @@ static void handle_one_ready(struct node *n)
         n->hooks.committed(n->hooks.ctx, rd.committed, rd.n_committed);
     note_soft_state(n, &rd);
     vsmr_log_advance(n->log);
+    for (uint32_t peer = 1; n->peers_down && peer <= VSMR_MAX_PEERS; peer++)
+        if (n->peers_down & (1u << peer)) {
+            n->peers_down &= ~(1u << peer);
+            if (n->hooks.peer)
+                n->hooks.peer(n->hooks.ctx, peer, false);
+        }
 }
 
 static void maybe_compact(struct node *n)
@@ -226,6 +298,7 @@ static void on_tick(void *ctx)
 {
     struct node *n = ctx;
     vsmr_log_tick(n->log);
+    save_pending_commit(n);
     n->tops->poll(n->tr);   /* reconnects and keepalives run on time */
 }
 
@@ -263,6 +336,7 @@ static int open_core(struct node *n, bool bootstrap)
     rc = vsmr_log_new(&lc, &n->log);
     if (rc == VSMR_OK && !fresh)
         rc = vsmr_log_restore(n->log, &p);
+    n->hs_saved = p.hs;
     vsmr_store_loaded_free(n->store);
     if (rc < 0)
         return rc;
@@ -272,6 +346,24 @@ static int open_core(struct node *n, bool bootstrap)
             (unsigned long long)vsmr_log_term(n->log),
             (unsigned long long)vsmr_log_last_index(n->log));
     return VSMR_OK;
+}
+
+/* The transport's sockets sit in our loop (no nested epoll fd): each
+ * wake-up is one epoll_wait. */
+static int loop_add_fd(void *ctx, int fd, uint32_t events,
+                       void (*fn)(void *arg, uint32_t events), void *arg)
+{
+    return loop_add(ctx, fd, events, fn, arg);
+}
+
+static int loop_mod_fd(void *ctx, int fd, uint32_t events)
+{
+    return loop_mod(ctx, fd, events);
+}
+
+static void loop_del_fd(void *ctx, int fd)
+{
+    loop_del(ctx, fd);
 }
 
 static int open_transport(struct node *n, const uint8_t *key)
@@ -285,6 +377,8 @@ static int open_transport(struct node *n, const uint8_t *key)
         .max_message = VSMR_WIRE_MAX_FRAME,
         .send_queue_limit = 32u << 20,   /* a sync's pages in flight */
         .idle_timeout_ms = n->cfg.idle_timeout_ms,
+        .loop = {.add = loop_add_fd, .mod = loop_mod_fd, .del = loop_del_fd,
+                 .ctx = n->loop},
     };
     memcpy(tc.key, key, sizeof tc.key);
     for (uint32_t id = 1; id <= n->cfg.n_peers; id++) {
@@ -309,7 +403,9 @@ static int open_transport(struct node *n, const uint8_t *key)
     sodium_memzero(tc.key, sizeof tc.key);
     if (rc < 0)
         return rc;
-    return loop_add(n->loop, n->tops->fd(n->tr), EPOLLIN, on_transport_fd, n);
+    int fd = n->tops->fd(n->tr);   /* -1: its sockets are in our loop */
+    return fd < 0 ? VSMR_OK : loop_add(n->loop, fd, EPOLLIN, on_transport_fd,
+                                       n);
 }
 
 int node_start(const struct vsmr_config *cfg, const uint8_t *key,
@@ -348,6 +444,8 @@ void node_stop(struct node *n)
         return;
     if (n->tr)
         n->tops->close(n->tr);
+    if (n->store && !n->failed)
+        save_pending_commit(n);
     bench_free(&n->bench);
     vsmr_log_free(n->log);
     vsmr_store_close(n->store);

@@ -45,6 +45,11 @@ struct node {
     int64_t reject_log_sec;   /* rate limit of rejection log lines */
     unsigned reject_logged;
     bool failed;              /* the store failed: stop at once */
+    struct vsmr_log_hard_state hs_saved;    /* last written to the store */
+    struct vsmr_log_hard_state hs_pending;  /* commit-only, not yet written */
+    bool commit_pending;
+    bool in_ready;            /* flushing between ready() and advance() */
+    uint32_t peers_down;      /* links lost meanwhile: bit per peer id */
     struct node_hooks hooks;
     bool started_fresh;       /* the log was empty at start */
     node_applied_fn applied_fn;

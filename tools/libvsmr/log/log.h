@@ -10,8 +10,9 @@
  *     vsmr_log_propose(log, ents, n, &i) on the leader, for guest inputs
  *     while (vsmr_log_has_ready(log)) {
  *         vsmr_log_ready(log, &rd);
+ *         0. may send rd.msgs[0 .. rd.n_early_msgs) at once (optional)
  *         1. persist rd.hard_state, rd.snapshot, rd.entries (fsync)
- *         2. send rd.msgs           (only after step 1 is durable)
+ *         2. send the rest of rd.msgs  (only after step 1 is durable)
  *         3. apply rd.committed     (in order)
  *         vsmr_log_advance(log);
  *     }
@@ -159,9 +160,13 @@ struct vsmr_log_ready {
      * is >= entries[0].index. */
     const struct vsmr_entry *entries;
     size_t n_entries;
-    /* Send after the above is durable. */
+    /* Send after the above is durable. The first n_early_msgs of them
+     * (a leader's APPENDs) may also be sent before it: the leader counts
+     * its own entries only at advance(). A driver that sends everything
+     * after persisting is correct too, just slower. */
     const struct vsmr_msg *msgs;
     size_t n_msgs;
+    size_t n_early_msgs;
     /* Committed entries to apply, in index order. */
     const struct vsmr_entry *committed;
     size_t n_committed;

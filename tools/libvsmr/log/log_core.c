@@ -172,8 +172,8 @@ int vsmr_log_restore(struct vsmr_log *l, const struct vsmr_log_persisted *p)
         store_reset(&l->store, 0, 0);
         return rc;
     }
-    l->term = p->hs.term;
-    l->vote = p->hs.vote;
+    l->term = l->durable_term = p->hs.term;
+    l->vote = l->durable_vote = p->hs.vote;
     uint64_t last = l->store.last;
     l->commit = p->hs.commit < p->snap_index ? p->snap_index : p->hs.commit;
     l->commit = l->commit > last ? last : l->commit;

@@ -42,6 +42,8 @@ struct vsmr_log {
     uint32_t leader;
     uint64_t applied;
     uint64_t stable;            /* entries up to here are persisted */
+    uint64_t durable_term;      /* term and vote as last persisted: a */
+    uint32_t durable_vote;      /* leader sends early only if they hold */
     bool hard_dirty;
     bool snap_dirty;
     uint32_t election_elapsed;
@@ -60,8 +62,11 @@ struct vsmr_log {
     bool rd_open;
     bool rd_took_msgs;
     size_t rd_n_msgs;
+    size_t rd_n_early;          /* msgs[0..rd_n_early) may precede persist */
     uint64_t rd_stable_to, rd_applied_to;
     bool rd_hard, rd_snap;
+    uint64_t rd_term;           /* the hard state handed out in the batch */
+    uint32_t rd_vote;
 
     struct vsmr_log_stats stats;
 };

@@ -82,12 +82,36 @@ static bool materialize(struct vsmr_log *l, struct out_msg *o,
     return true;
 }
 
+/* A leader's APPEND promises nothing about the leader's own disk (its own
+ * entries count towards commit only at advance(), once persisted), so it
+ * may leave before this batch is persisted: the followers' writes then
+ * overlap the leader's (Raft thesis 10.2.1). This needs the term and vote
+ * it carries to be durable already, so a leader whose term or vote is
+ * still in this batch waits like everyone else. Responses never go early:
+ * they promise durability. */
+static bool may_send_early(const struct vsmr_log *l, const struct vsmr_msg *m)
+{
+    return m->type == VSMR_MSG_APPEND && l->role == VSMR_LOG_LEADER &&
+           m->from == l->id && m->term == l->term &&
+           l->term == l->durable_term && l->vote == l->durable_vote;
+}
+
+/* Early messages first (in queue order), then the rest (in queue order):
+ * per peer, only messages of different kinds change places, which Raft
+ * tolerates like any reordering on the network. */
 static size_t take_messages(struct vsmr_log *l)
 {
     size_t n = 0;
-    for (size_t i = 0; i < l->n_out; i++)
-        if (materialize(l, &l->out[i], &l->rd_msgs[n]))
-            n++;
+    for (int early = 1; early >= 0; early--) {
+        for (size_t i = 0; i < l->n_out; i++) {
+            if (may_send_early(l, &l->out[i].m) != (bool)early)
+                continue;
+            if (materialize(l, &l->out[i], &l->rd_msgs[n]))
+                n++;
+        }
+        if (early)
+            l->rd_n_early = n;
+    }
     return n;
 }
 
@@ -106,10 +130,12 @@ void vsmr_log_ready(struct vsmr_log *l, struct vsmr_log_ready *rd)
     uint64_t stable_to = l->stable + n_new;
 
     /* Responses promise durability: send only when all is persisted. */
+    l->rd_n_early = 0;
     l->rd_n_msgs = stable_to == l->store.last ? take_messages(l) : 0;
     l->rd_took_msgs = stable_to == l->store.last;
     rd->msgs = l->rd_n_msgs ? l->rd_msgs : NULL;
     rd->n_msgs = l->rd_n_msgs;
+    rd->n_early_msgs = l->rd_n_early;
 
     uint64_t apply_to = l->commit < stable_to ? l->commit : stable_to;
     size_t n_apply = apply_to > l->applied
@@ -122,6 +148,8 @@ void vsmr_log_ready(struct vsmr_log *l, struct vsmr_log_ready *rd)
     rd->leader_is_witness = vsmr_log_leader_is_witness(l);
 
     l->rd_hard = rd->hard_state_changed;
+    l->rd_term = l->term;
+    l->rd_vote = l->vote;
     l->rd_snap = rd->snapshot_changed;
     l->rd_stable_to = stable_to;
     l->rd_applied_to = l->applied + n_apply;
@@ -133,8 +161,11 @@ void vsmr_log_advance(struct vsmr_log *l)
     if (!l->rd_open)
         return;
     l->rd_open = false;
-    if (l->rd_hard)
+    if (l->rd_hard) {
         l->hard_dirty = false;
+        l->durable_term = l->rd_term;
+        l->durable_vote = l->rd_vote;
+    }
     if (l->rd_snap)
         l->snap_dirty = false;
     l->stable = l->rd_stable_to;

@@ -37,12 +37,46 @@ void tcp_log(struct vsmr_transport *t, enum vsmr_log_level lvl,
     t->h.log(t->h.ctx, lvl, line);
 }
 
+static void on_conn_event(void *arg, uint32_t events);
+static void on_listen_event(void *arg, uint32_t events);
+
+/* Sockets go into the owner's loop when it gave one (cfg.loop), else into
+ * our nested epoll set; data.ptr is the conn, or &listen_fd. */
+static int watch(struct vsmr_transport *t, int fd, uint32_t events, void *ptr)
+{
+    if (t->cfg.loop.add) {
+        bool listener = ptr == &t->listen_fd;
+        return t->cfg.loop.add(t->cfg.loop.ctx, fd, events,
+                               listener ? on_listen_event : on_conn_event,
+                               listener ? (void *)t : ptr);
+    }
+    struct epoll_event ev = {.events = events, .data.ptr = ptr};
+    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return vsmr_fail_errno(VSMR_ESYS, "epoll_ctl add fd %d", fd);
+    return VSMR_OK;
+}
+
+static void unwatch(struct vsmr_transport *t, int fd)
+{
+    if (t->cfg.loop.add)
+        t->cfg.loop.del(t->cfg.loop.ctx, fd);
+    else
+        epoll_ctl(t->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
 int tcp_set_events(struct tcp_conn *c, bool want_write)
 {
-    struct epoll_event ev = {.events = EPOLLIN | (want_write ? EPOLLOUT : 0),
-                             .data.ptr = c};
-    if (epoll_ctl(c->t->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
-        return vsmr_fail_errno(VSMR_ESYS, "epoll_ctl on connection");
+    struct vsmr_transport *t = c->t;
+    uint32_t events = EPOLLIN | (want_write ? EPOLLOUT : 0);
+    if (t->cfg.loop.add) {
+        int rc = t->cfg.loop.mod(t->cfg.loop.ctx, c->fd, events);
+        if (rc < 0)
+            return rc;
+    } else {
+        struct epoll_event ev = {.events = events, .data.ptr = c};
+        if (epoll_ctl(t->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+            return vsmr_fail_errno(VSMR_ESYS, "epoll_ctl on connection");
+    }
     c->want_write = want_write;
     return VSMR_OK;
 }
@@ -80,7 +114,7 @@ void tcp_conn_reset(struct tcp_conn *c, const char *event,
         if (c->peer_id >= 1 && c->peer_id <= VSMR_MAX_PEERS)
             t->peers[c->peer_id].st.auth_failures++;
     }
-    epoll_ctl(t->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    unwatch(t, c->fd);
     close(c->fd);
     c->fd = -1;
     vsmr_session_wipe(&c->sess);
@@ -142,10 +176,9 @@ static struct tcp_conn *add_conn(struct vsmr_transport *t, int fd,
         close(fd);
         return NULL;
     }
-    struct epoll_event ev = {.events = events, .data.ptr = c};
-    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    if (watch(t, fd, events, c) < 0) {
         tcp_log(t, VSMR_LOG_ERROR, "event=epoll_failed reason=\"%s\"",
-                strerror(errno));
+                vsmr_errmsg());
         tcp_conn_free(c);
         close(fd);
         return NULL;
@@ -252,10 +285,7 @@ static int listen_on(struct vsmr_transport *t)
         return rc;
     }
     t->listen_fd = fd;
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &t->listen_fd};
-    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-        return vsmr_fail_errno(VSMR_ESYS, "epoll_ctl on the listener");
-    return VSMR_OK;
+    return watch(t, fd, EPOLLIN, &t->listen_fd);
 }
 
 static int check_config(const struct vsmr_transport_config *cfg)
@@ -313,8 +343,13 @@ static int tcp_open(const struct vsmr_transport_config *cfg,
         p->backoff_ms = TCP_BACKOFF_MIN_MS;
         p->st.last_contact_ms = -1;
     }
-    t->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (t->epfd < 0) {
+    if (cfg->loop.add && (!cfg->loop.mod || !cfg->loop.del)) {
+        free(t);
+        return vsmr_fail(VSMR_EINVAL, "an owner's loop needs add, mod "
+                         "and del");
+    }
+    t->epfd = cfg->loop.add ? -1 : epoll_create1(EPOLL_CLOEXEC);
+    if (!cfg->loop.add && t->epfd < 0) {
         rc = vsmr_fail_errno(VSMR_ESYS, "epoll_create1");
         free(t);
         return rc;
@@ -360,40 +395,64 @@ static int tcp_flush(vsmr_transport *t)
     return VSMR_OK;
 }
 
-static void handle_event(struct vsmr_transport *t, struct epoll_event *ev)
+static void handle_conn_event(struct tcp_conn *c, uint32_t events)
 {
-    if (ev->data.ptr == &t->listen_fd) {
-        accept_all(t);
-        return;
-    }
-    struct tcp_conn *c = ev->data.ptr;
-    if (c->dead)
+    /* busy: an owner that polls from inside on_message must not re-enter
+     * the reader of this connection (its input buffer is being parsed);
+     * level-triggered epoll reports it again later. */
+    if (c->dead || c->busy)
         return;
     if (c->state == CONN_CONNECTING) {
-        if (ev->events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+        if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
             on_connect_done(c);
         return;
     }
-    if (ev->events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+    c->busy = true;
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
         tcp_conn_on_readable(c);
-    if (!c->dead && (ev->events & EPOLLOUT))
+    if (!c->dead && (events & EPOLLOUT))
         tcp_conn_on_writable(c);
+    c->busy = false;
+}
+
+static void handle_event(struct vsmr_transport *t, struct epoll_event *ev)
+{
+    if (ev->data.ptr == &t->listen_fd)
+        accept_all(t);
+    else
+        handle_conn_event(ev->data.ptr, ev->events);
 }
 
 /* Frees connections reset during this poll (never during dispatch, so an
- * epoll event can never point at freed memory). */
+ * epoll event can never point at freed memory; a busy one is being
+ * dispatched further up the stack and waits for the next reap). */
 static void reap_dead(struct vsmr_transport *t)
 {
     struct tcp_conn **pp = &t->conns;
     while (*pp) {
         struct tcp_conn *c = *pp;
-        if (c->dead) {
+        if (c->dead && !c->busy) {
             *pp = c->next;
             tcp_conn_free(c);
         } else {
             pp = &c->next;
         }
     }
+}
+
+/* Owner's loop: one socket's event. A reset socket has left the owner's
+ * set at once, so no later event of this round can reach a freed conn. */
+static void on_conn_event(void *arg, uint32_t events)
+{
+    struct tcp_conn *c = arg;
+    struct vsmr_transport *t = c->t;
+    handle_conn_event(c, events);
+    reap_dead(t);
+}
+
+static void on_listen_event(void *arg, uint32_t events)
+{
+    accept_all(arg);
 }
 
 static void run_timers(struct vsmr_transport *t, int64_t now)
@@ -408,8 +467,26 @@ static void run_timers(struct vsmr_transport *t, int64_t now)
     }
 }
 
+/* Owner's loop: poll() has no epoll set of its own to ask, so it offers
+ * every socket a non-blocking read (and a write if output waits). Called
+ * on ticks and by an owner waiting for its queue to drain, so the extra
+ * EAGAIN reads are rare. */
+static void sweep(struct vsmr_transport *t)
+{
+    accept_all(t);
+    for (struct tcp_conn *c = t->conns; c; c = c->next)
+        if (c->state != CONN_CONNECTING)
+            handle_conn_event(c, EPOLLIN | (c->want_write ? EPOLLOUT : 0));
+}
+
 static int tcp_poll(vsmr_transport *t)
 {
+    if (t->cfg.loop.add) {
+        sweep(t);
+        run_timers(t, vsmr_now_ms());
+        reap_dead(t);
+        return VSMR_OK;
+    }
     struct epoll_event evs[64];
     int n;
     do {
@@ -466,8 +543,10 @@ static void tcp_close(vsmr_transport *t)
         if (!c->dead)
             tcp_conn_reset(c, "conn_closed", "transport closing");
     reap_dead(t);
-    if (t->listen_fd >= 0)
+    if (t->listen_fd >= 0) {
+        unwatch(t, t->listen_fd);
         close(t->listen_fd);
+    }
     if (t->epfd >= 0)
         close(t->epfd);
     sodium_memzero(t->cfg.key, sizeof t->cfg.key);

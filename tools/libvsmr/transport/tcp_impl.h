@@ -32,6 +32,8 @@ struct tcp_conn {
     bool dialer;
     bool dead;                 /* reset; freed at the end of poll() */
     bool want_write;           /* EPOLLOUT registered */
+    bool busy;                 /* its input is being dispatched: a nested
+                                  poll() must neither read nor free it */
     uint32_t peer_id;          /* expected (dialer) or claimed (acceptor) */
     char addr[64];
     struct vsmr_hello my_hello;
@@ -58,7 +60,7 @@ struct tcp_peer {
 struct vsmr_transport {
     struct vsmr_transport_config cfg;
     struct vsmr_transport_handler h;
-    int epfd;
+    int epfd;                  /* nested epoll, or -1 with cfg.loop */
     int listen_fd;
     size_t max_body;           /* largest frame body accepted */
     unsigned pending_inbound;

@@ -44,6 +44,19 @@ struct vsmr_transport_handler {
     void *ctx;
 };
 
+/* Optional: the owner's event loop. A transport that supports it (tcp)
+ * puts each of its sockets straight into the owner's epoll set instead of
+ * a nested epoll fd, so a wake-up costs one epoll_wait, not two; fd() then
+ * returns -1 and the owner calls fn(arg, events) for each event on fd (a
+ * level-triggered set, as epoll's default). Others ignore it. */
+struct vsmr_transport_loop {
+    int (*add)(void *ctx, int fd, uint32_t events,
+               void (*fn)(void *arg, uint32_t events), void *arg);
+    int (*mod)(void *ctx, int fd, uint32_t events);
+    void (*del)(void *ctx, int fd);
+    void *ctx;
+};
+
 struct vsmr_transport_config {
     uint32_t self_id;
     uint64_t cluster_id;
@@ -57,6 +70,7 @@ struct vsmr_transport_config {
     size_t send_queue_limit;          /* bytes queued per peer before
                                          send() says VSMR_EAGAIN */
     unsigned idle_timeout_ms;         /* nothing heard: reset (0: 3000) */
+    struct vsmr_transport_loop loop;  /* add == NULL: a nested epoll fd */
 };
 
 struct vsmr_peer_stats {
@@ -101,7 +115,8 @@ struct vsmr_transport_ops {
     /* Does whatever is ready without blocking: accepts, handshakes, reads
      * and dispatches messages, reconnects, idle checks. */
     int (*poll)(vsmr_transport *t);
-    /* An fd that becomes readable when poll() has work (for epoll). */
+    /* An fd that becomes readable when poll() has work (for epoll); -1
+     * when the sockets sit in the owner's loop (cfg.loop). */
     int (*fd)(const vsmr_transport *t);
     /* Milliseconds until poll() must run again even without fd activity
      * (reconnect backoff, keepalives); -1 if none. */

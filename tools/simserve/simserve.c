@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/bytes.h"
 #include "transport/transport.h"
 #include "vsmr/guest.h"
 #include "vsmr/sim.h"
@@ -38,18 +39,6 @@ static struct pending pend[SLOTS];
 static uint32_t next_tag;
 static volatile sig_atomic_t stop;
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void drop(struct conn *c)
 {
     close(c->fd);
@@ -66,14 +55,14 @@ static int serve_input(vsmr_guest *g, struct conn *c)
     c->in_len += (size_t)n;
     size_t pos = 0;
     while (c->in_len - pos >= 4) {
-        uint32_t len = le32(c->in + pos);
+        uint32_t len = get_le32(c->in + pos);
         if (len < 12 || len > MAX_FRAME)
             return -1;
         if (c->in_len - pos - 4 < len)
             break;
         uint8_t *req = c->in + pos + 4;
         uint32_t tag = next_tag++ % SLOTS;
-        pend[tag] = (struct pending){(uint16_t)(c - conns), c->gen, le32(req)};
+        pend[tag] = (struct pending){(uint16_t)(c - conns), c->gen, get_le32(req)};
         put_le32(req, tag);
         if (vsmr_sim_send(g, req, len) < 0)
             return -1;
@@ -89,7 +78,7 @@ static void send_responses(vsmr_guest *g)
     uint8_t msg[4 + VSMR_SIM_MAX_MSG];
     size_t len;
     while (vsmr_sim_recv(g, msg + 4, sizeof msg - 4, &len, 0) == VSMR_OK) {
-        struct pending *p = &pend[le32(msg + 4) % SLOTS];
+        struct pending *p = &pend[get_le32(msg + 4) % SLOTS];
         struct conn *c = &conns[p->conn];
         if (c->fd < 0 || c->gen != p->gen)
             continue;

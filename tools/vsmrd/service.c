@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/bytes.h"
 #include "common/err.h"
 #include "logline.h"
 #include "service.h"
@@ -58,18 +59,6 @@ struct service {
     uint32_t inflight, next_tag;
     uint64_t requests, responses, not_primary, dropped_responses, refused;
 };
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* --- tags ------------------------------------------------------------------ */
 
@@ -219,7 +208,7 @@ static void propose_batch(struct service *s, struct conn *c, struct batch *b)
     uint64_t index, term;
     int rc = node_propose(s->node, b->ents, b->n, &index, &term);
     for (size_t i = 0; i < b->n; i++) {
-        uint32_t tag = le32(b->data[i]);
+        uint32_t tag = get_le32(b->data[i]);
         struct tag_slot *t = tag_lookup(s, tag);
         if (rc == VSMR_OK || !t)
             continue;
@@ -232,7 +221,7 @@ static void propose_batch(struct service *s, struct conn *c, struct batch *b)
 static void take_request(struct service *s, struct conn *c, struct batch *b,
                          const uint8_t *req, size_t len)
 {
-    uint32_t client_id = le32(req);
+    uint32_t client_id = get_le32(req);
     s->requests++;
     if (!s->serving(s->serving_ctx)) {
         not_primary(s, c, client_id);
@@ -264,7 +253,7 @@ static bool parse_frames(struct service *s, struct conn *c, struct batch *b)
 {
     size_t pos = 0;
     while (c->in_len - pos >= 4) {
-        uint32_t len = le32(c->in + pos);
+        uint32_t len = get_le32(c->in + pos);
         if (len < 12 || len > MAX_FRAME) {
             logline(VSMR_LOG_WARN, "client_protocol_error", "reason=\"frame "
                     "of %u bytes (12..%u)\"", len, MAX_FRAME);
@@ -330,7 +319,7 @@ static void on_accept(void *ctx, uint32_t events)
 
 void service_release(struct service *s, const uint8_t *resp, size_t len)
 {
-    struct tag_slot *t = len >= 8 ? tag_lookup(s, le32(resp)) : NULL;
+    struct tag_slot *t = len >= 8 ? tag_lookup(s, get_le32(resp)) : NULL;
     if (!t) {
         /* Released by a promoted backup for a former primary's client, or
          * for a client that left: nobody to tell. */

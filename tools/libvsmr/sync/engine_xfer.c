@@ -103,8 +103,7 @@ static int send_page_batch(struct vsmr_engine *e, const uint64_t *pfns,
         return rc;
     for (size_t i = 0; i < n; i++) {
         uint8_t *rec = e->scratch + i * RECORD;
-        for (int k = 0; k < 8; k++)
-            rec[k] = (uint8_t)(pfns[i] >> (8 * k));
+        put_le64(rec, pfns[i]);
         memcpy(rec + 8, pages[i], VSMR_PAGE_SIZE);
     }
     vsmr_guest_unmap(e->guest, cookie, pages, n);

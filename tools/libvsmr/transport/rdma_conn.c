@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "common/bytes.h"
 #include "common/err.h"
 #include "transport/rdma_impl.h"
 
@@ -22,29 +23,6 @@
 #define SEND_SLOT_PROOF 1u
 #define SEND_SLOT_DESC  2u
 #define WR_RECV_BASE    (1ull << 32)   /* wr_id of RECV slot i: base + i */
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    put_be32(p, (uint32_t)(v >> 32));
-    put_be32(p + 4, (uint32_t)v);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-           ((uint32_t)p[2] << 8) | p[3];
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    return ((uint64_t)get_be32(p) << 32) | get_be32(p + 4);
-}
 
 struct rdma_conn *rdma_conn_new(struct vsmr_transport *t,
                                 struct rdma_cm_id *id, bool dialer,

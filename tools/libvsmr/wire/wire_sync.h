@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/bytes.h"
 #include "wire/wire.h"
 
 enum vsmr_wire_sync_type {
@@ -65,11 +66,7 @@ int vsmr_wire_sync_decode(const uint8_t *buf, size_t len,
 static inline uint64_t vsmr_wire_page_pfn(const struct vsmr_wire_sync *m,
                                           uint32_t i)
 {
-    const uint8_t *p = m->pages + (size_t)i * (8 + 4096);
-    uint64_t v = 0;
-    for (int k = 7; k >= 0; k--)
-        v = (v << 8) | p[k];
-    return v;
+    return get_le64(m->pages + (size_t)i * (8 + 4096));
 }
 static inline const uint8_t *vsmr_wire_page_data(const struct vsmr_wire_sync *m,
                                                  uint32_t i)

@@ -5,9 +5,22 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/err.h"
 #include "guest/xen/xen_guest.h"
+
+/* From Xen's public hvm/save.h: LAPIC_REGS is record type 6, one page of
+ * APIC registers per vCPU; the IRR starts at register offset 0x200. */
+#define LAPIC_REGS_TYPECODE 6
+#define LAPIC_REGS_SIZE     1024
+#define LAPIC_IRR           0x200
+
+struct hvm_record {          /* struct hvm_save_descriptor's layout */
+    uint16_t typecode;
+    uint16_t instance;
+    uint32_t length;         /* bytes of data after this descriptor */
+};
 
 int xen_pause(vsmr_guest *g)
 {
@@ -85,15 +98,65 @@ int xen_context_get(vsmr_guest *g, void *buf, size_t cap, size_t *len)
     return VSMR_OK;
 }
 
+/* The LAPIC_REGS record of vCPU `instance` in an HVM context blob, or
+ * NULL. Records: descriptor (typecode, instance, length), then data. */
+static uint8_t *lapic_regs(uint8_t *blob, size_t len, uint16_t instance)
+{
+    size_t off = 0;
+    while (off + sizeof(struct hvm_record) <= len) {
+        struct hvm_record d;
+        memcpy(&d, blob + off, sizeof d);
+        off += sizeof d;
+        if (d.typecode == 0 || d.length > len - off)
+            return NULL;                 /* END record, or malformed */
+        if (d.typecode == LAPIC_REGS_TYPECODE && d.instance == instance &&
+            d.length >= LAPIC_REGS_SIZE)
+            return blob + off;
+        off += d.length;
+    }
+    return NULL;
+}
+
+/* Interrupts that reached the paused domain after its context was read
+ * (an event's upcall vector set in the LAPIC's IRR) would be wiped by
+ * loading the older LAPIC registers, while Xen, seeing the upcall already
+ * pending, would never inject it again: the guest would sleep forever.
+ * Keep them: OR the current IRR into the record being loaded. */
+static void keep_pending_interrupts(struct xen_guest *x, uint8_t *ctx,
+                                    size_t len)
+{
+    int size = xc_domain_hvm_getcontext(x->xch, x->domid, NULL, 0);
+    uint8_t *cur = size > 0 ? malloc((size_t)size) : NULL;
+    if (!cur)
+        return;
+    int got = xc_domain_hvm_getcontext(x->xch, x->domid, cur, (uint32_t)size);
+    for (uint16_t v = 0; got > 0 && v < 128; v++) {
+        uint8_t *old = lapic_regs(cur, (size_t)got, v);
+        uint8_t *neu = lapic_regs(ctx, len, v);
+        if (!old || !neu)
+            break;
+        for (int r = 0; r < 8; r++)      /* IRR: 8 x 32 bits, 16 apart */
+            for (int b = 0; b < 4; b++)
+                neu[LAPIC_IRR + r * 16 + b] |= old[LAPIC_IRR + r * 16 + b];
+    }
+    free(cur);
+}
+
 int xen_context_set(vsmr_guest *g, const void *buf, size_t len)
 {
     struct xen_guest *x = xen_of(g);
     if (len == 0 || len > UINT32_MAX)
         return vsmr_fail(VSMR_EINVAL, "domain %u: HVM context of %zu bytes",
                          x->domid, len);
-    /* libxc takes a non-const buffer but only reads it. */
-    if (xc_domain_hvm_setcontext(x->xch, x->domid, (uint8_t *)(uintptr_t)buf,
-                                 (uint32_t)len) < 0)
+    uint8_t *ctx = malloc(len);
+    if (!ctx)
+        return vsmr_fail(VSMR_ENOMEM, "domain %u: out of memory for the HVM "
+                         "context", x->domid);
+    memcpy(ctx, buf, len);
+    keep_pending_interrupts(x, ctx, len);
+    int rc = xc_domain_hvm_setcontext(x->xch, x->domid, ctx, (uint32_t)len);
+    free(ctx);
+    if (rc < 0)
         return vsmr_fail_errno(VSMR_EINVAL, "domain %u: Xen refused the HVM "
                                "context (%zu bytes; from another Xen "
                                "version or a different vCPU count?)",

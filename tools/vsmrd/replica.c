@@ -220,6 +220,10 @@ static void on_peer(void *ctx, uint32_t peer, bool up)
     r->peer_up = up;
     if (!up && vsmr_engine_syncing(r->engine))
         vsmr_engine_abort(r->engine, "the other VM replica went away");
+    /* A Remus backup has no state of its own to compare: whenever it
+     * (re)connects, the next checkpoint carries every page. */
+    if (up && r->is_primary && r->cfg.remus)
+        vsmr_engine_full_sync(r->engine);
     if (r->is_primary && !r->promoted && up && r->unprotected) {
         /* Outputs are held again; the next sync (a full one: the backup
          * saw the marker) protects the guest again. */

@@ -6,13 +6,26 @@
 # pause time per epoch, and the ratios VSMR/Remus. "Equal sync frequency":
 # both modes sync on the same fixed interval (sync_min_ms = sync_max_ms);
 # a third run shows VSMR with its own idle trigger. Loopback, no root.
+# PIN=1 (default) gives each "host" its own core, as separate machines
+# would: the primary's vsmrd and guest on CPU 0, the backup's (whose guest
+# runs the whole workload too under VSMR), the witness and the client on
+# CPU 1. PIN=0 lets everything share both cores.
 VSMR_BIN=${VSMR_BIN:-$(pwd)/build/bin}
-REQS=${REQS:-30000}
-WINDOW=${WINDOW:-256}
+REQS=${REQS:-80000}
+WINDOW=${WINDOW:-2000}
 PAGES=${PAGES:-16384}         # 64 MiB guests
 WORKERS=${WORKERS:-4}
 VSIZE=${VSIZE:-256}
 INTERVAL=${INTERVAL:-20}      # ms, for the equal-frequency runs
+PIN=${PIN:-1}
+# on_cpu CPU COMMAND...: becomes COMMAND (exec), pinned when PIN=1. Run it
+# in a subshell, "(on_cpu ...) &", so that $! is the command itself.
+on_cpu() {
+  if [ "$PIN" = 1 ] && command -v taskset >/dev/null; then
+    cpu=$1; shift; exec taskset -c "$cpu" "$@"
+  fi
+  shift; exec "$@"
+}
 W=$(mktemp -d /dev/shm/vsmr-sync.XXXXXX) || exit 1
 PIDS=
 cleanup() { for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"; }
@@ -24,9 +37,9 @@ head -c 32 /dev/urandom > "$W/key"; chmod 600 "$W/key"
 port=$((18300 + $$ % 400 * 5))
 
 client() {  # client ADDR OUT
-  "$VSMR_BIN/vsmr-client" --servers "$1" --requests "$REQS" --window "$WINDOW" \
+  (on_cpu 1 "$VSMR_BIN/vsmr-client" --servers "$1" --requests "$REQS" --window "$WINDOW" \
     --keys 5000 --value-size "$VSIZE" --write-ratio 70 --seed 7 \
-    --report-ms 100000 --max-seconds 300 > "$2" 2>&1
+    --report-ms 100000 --max-seconds 300) > "$2" 2>&1
 }
 
 summary() { grep '^client: summary' "$1" | val "$2"; }
@@ -52,7 +65,8 @@ start_cluster() {  # start_cluster MODE MIN_MS MAX_MS
         echo "sync_max_ms = $3"
       fi
     } > "$W/n$i.conf"
-    "$VSMR_BIN/vsmrd" --config "$W/n$i.conf" --bootstrap 2>>"$W/n$i.log" &
+    (on_cpu $(( i == 1 ? 0 : 1 )) "$VSMR_BIN/vsmrd" --config "$W/n$i.conf" \
+      --bootstrap) 2>>"$W/n$i.log" &
     PIDS="$PIDS $!"
   done
   end=$(( $(date +%s) + 60 ))
@@ -90,10 +104,11 @@ row() {  # row LABEL OUT BYTES EPOCHS PAUSED_MS
   eval "T_$(echo "$1" | tr -c 'a-z0-9\n' _)=$tput B_$(echo "$1" | tr -c 'a-z0-9\n' _)=$3"
 }
 
+echo "# hosts pinned to one core each: $PIN (PIN=0 to share both cores)"
 echo "# sync benchmark: $REQS requests, window $WINDOW, $WORKERS guest workers, $((PAGES * 4 / 1024)) MiB guests, values $VSIZE B, loopback, $(nproc) cores"
 echo "# command: sh bench/bench_sync.sh   (make bench runs it)"
 printf '%-22s %10s %9s %9s %14s %10s %12s %9s %5s\n' mode req_per_s p50_us p99_us link_bytes epochs bytes_epoch pause_ms lost
-"$VSMR_BIN/vsmr-simserve" --listen "127.0.0.1:$port" --guest "pages=$PAGES,workers=$WORKERS" 2>/dev/null &
+(on_cpu 0 "$VSMR_BIN/vsmr-simserve" --listen "127.0.0.1:$port" --guest "pages=$PAGES,workers=$WORKERS") 2>/dev/null &
 PIDS="$!"
 sleep 0.5
 client "127.0.0.1:$port" "$W/none.out"

@@ -79,6 +79,7 @@ deps-ok:
 
 # XXH3 with a wide vector unit; hash.c checks the CPU at run time.
 $(BUILD)/tools/libvsmr/hash/xxh3_wide.o: ALL_CFLAGS += -mavx2
+$(BUILD)/tools/libvsmr/hash/xxh3_avx512.o: ALL_CFLAGS += -mavx512f
 
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)

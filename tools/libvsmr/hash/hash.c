@@ -27,14 +27,17 @@ static vsmr_page_hash hash_page_baseline(const void *page)
 
 typedef vsmr_page_hash (*page_hash_fn)(const void *page);
 
-/* The widest variant this build and this CPU both have; set VSMR_HASH=sse2
- * to force libxxhash's own (baseline) code. */
+/* The widest variant this build and this CPU both have; VSMR_HASH=sse2 or
+ * =avx2 caps it (sse2: libxxhash's own baseline code). */
 static page_hash_fn pick_page_hash(void)
 {
     const char *force = getenv("VSMR_HASH");
     if (force && !strcmp(force, "sse2"))
         return hash_page_baseline;
     __builtin_cpu_init();
+    if (!(force && !strcmp(force, "avx2")) && vsmr_xxh3_have_avx512 &&
+        __builtin_cpu_supports("avx512f"))
+        return vsmr_xxh3_page_avx512;
     if (vsmr_xxh3_have_avx2 && __builtin_cpu_supports("avx2"))
         return vsmr_xxh3_page_avx2;
     return hash_page_baseline;

@@ -9,5 +9,7 @@
 /* 1 when this build has the AVX2 variant (the CPU must have it too). */
 extern int vsmr_xxh3_have_avx2;
 vsmr_page_hash vsmr_xxh3_page_avx2(const void *page);
+extern int vsmr_xxh3_have_avx512;
+vsmr_page_hash vsmr_xxh3_page_avx512(const void *page);
 
 #endif

@@ -1,8 +1,10 @@
 /*
  * store.h - durable state of one replica in its data_dir: an append-only
  * file of checksummed records (hard state, compaction point, entries).
- * The daemon writes each ready batch here, fsyncs, and only then sends
- * the batch's messages. A torn or corrupt tail is cut off at load.
+ * The daemon writes each ready batch here and fsyncs before it sends any
+ * message that depends on it (acks, votes); only a leader's APPENDs may
+ * leave earlier (docs/log.md, "early messages"). A torn or corrupt tail
+ * is cut off at load.
  */
 #ifndef VSMR_STORE_STORE_H
 #define VSMR_STORE_STORE_H

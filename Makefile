@@ -6,6 +6,7 @@
 #   make demo       the main job (see README.md)
 #   make fuzz       run every fuzz target for FUZZ_SECONDS each
 #   make lab        build the Xen-in-QEMU lab images;  make lab-check  runs it
+#   make lab-bench  per-sync pause in the lab: VSMR (1, 2 threads) vs xl remus
 #   make lab-rdma   the RDMA transport on soft-RoCE in one QEMU guest
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages everything needs
@@ -66,7 +67,7 @@ BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps check unit integration bench demo fuzz fuzz-build lab lab-check \
+.PHONY: all deps check unit integration bench demo fuzz fuzz-build lab lab-check lab-bench \
         lab-rdma install clean
 .DEFAULT_GOAL := all
 
@@ -170,6 +171,13 @@ lab: all
 
 lab-check: lab
 	@bash tests/lab/check.sh
+
+# Per-sync pause of VSMR (1 and 2 hashing threads) against xl remus -F -n,
+# emulated figures (docs/benchmarks.md).
+lab-bench: lab
+	@bash tests/lab/run.sh --name pause tests/lab/bench_pause.sh; rc=$$?; \
+	  grep -h '^PAUSE-BENCH' build/lab/pause/pause.log | cut -d' ' -f2- | \
+	  awk '{ for (i = 1; i <= NF; i++) printf "%-13s ", $$i; print "" }'; exit $$rc
 
 # --- the RDMA lab (soft-RoCE inside one QEMU guest) ------------------------
 

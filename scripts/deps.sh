@@ -13,7 +13,7 @@ iproute2 procps python3 bc"
 # The lab (real Xen inside QEMU) adds these; `make lab` asks for them.
 if [ "${VSMR_DEPS_LAB:-0}" = 1 ]; then
   PKGS="$PKGS qemu-system-x86 qemu-utils debootstrap e2fsprogs cpio dpkg-dev
-  flex bison busybox-static kmod"
+  flex bison busybox-static kmod xz-utils"
 fi
 
 missing=""

@@ -33,7 +33,11 @@ install -m755 "$LAB_DIR/guest/domu-init" "$D/init"
 cp "$W/lib/modules/$KVER/kernel/drivers/net/xen-netfront.ko" "$D/"
 mkdir -p "$W/var/lib/vsmr-lab"
 (cd "$D" && find . | cpio -o -H newc --quiet | gzip -6) > "$W/var/lib/vsmr-lab/domu-initrd.gz"
-cp "$W/boot/vmlinuz-$KVER" "$W/var/lib/vsmr-lab/vmlinuz"
+# Domains boot the kernel's uncompressed ELF: xl's own XZ decompression of
+# the bzImage failed sporadically under TCG ("unable to XZ decompress
+# kernel: Invalid kernel"), so it is done once here, on the build host.
+extract_vmlinux "$W/boot/vmlinuz-$KVER" "$W/var/lib/vsmr-lab/vmlinux" \
+  || die "cannot extract the ELF kernel from vmlinuz-$KVER"
 rm -rf "$D"
 
 log "dom0 customisation"

@@ -10,7 +10,7 @@ R=$OUT/rootfs
 mkdir -p "$OUT"
 log "debootstrap $SUITE into $R"
 debootstrap --variant=minbase \
-  --include=iproute2,bridge-utils,busybox-static,kmod,procps,iputils-ping,netcat-openbsd,cpio,ca-certificates,bash \
+  --include=iproute2,bridge-utils,busybox-static,kmod,procps,iputils-ping,tcpdump,netcat-openbsd,cpio,ca-certificates,bash \
   "$SUITE" "$R" "$MIRROR" > "$OUT/debootstrap.log" 2>&1 || { tail -30 "$OUT/debootstrap.log"; die "debootstrap failed"; }
 cat > "$R/etc/apt/sources.list" <<S
 deb $MIRROR $SUITE main

@@ -6,6 +6,9 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 T0=$(date +%s)
+# The image is chosen once: sources edited while the tests run must not
+# send later tests looking for an image that was never built.
+export VSMR_LAB_IMAGE=${VSMR_LAB_IMAGE:-$CACHE/image-$(image_key)}
 passed=0; failed=0; names=""
 # Default: every test_*.sh. VSMR_LAB_TESTS names tests explicitly, which
 # may include work-in-progress ones (wip_NAME.sh).

@@ -45,3 +45,15 @@ image_key() {
     hash_files "$LAB_DIR/build-image.sh" "$LAB_DIR/lib.sh" $(find "$LAB_DIR/image" "$LAB_DIR/guest" -type f | sort) \
       $(project_files); } | sha256sum | cut -c1-16
 }
+
+# extract_vmlinux BZIMAGE OUT: the uncompressed ELF inside an x86 bzImage
+# whose payload is XZ (Debian's kernels). xz stops at the stream's end and
+# complains about the bytes after it; the ELF is checked instead.
+extract_vmlinux() {
+  local off
+  off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$1" | head -n1 | cut -d: -f1)
+  [ -n "$off" ] || { log "no XZ payload in $1"; return 1; }
+  tail -c +$((off + 1)) "$1" | xz -dc > "$2" 2>/dev/null
+  [ "$(head -c 4 "$2" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] \
+    || { log "$2 is not an ELF file"; return 1; }
+}

@@ -89,14 +89,35 @@ lab_check B-answers-on-its-own-network answersB
   done ) &
 PROBE=$!
 
+# The probe after each B resume; when it fails it says where packets stop.
+cat > /tmp/probeB.sh <<'P'
+B=$1
+ip netns exec nsB ping -c 1 -w 10 10.10.0.2 >/dev/null && exit 0
+echo "PROBE-DIAG B's ICMP probe failed; counters (vif TX = to B, RX = from B):"
+ip -s link show "vif$B.0" | sed -n '3,6p'
+ip netns exec nsB ip neigh show
+ip netns exec nsB ip -s link show vethB1 | sed -n '3,6p'
+bridge fdb show br xenbr1 | grep -v permanent
+xenstore-read "/local/domain/0/backend/vif/$B/0/state" "/local/domain/$B/device/vif/0/state"
+timeout 8 tcpdump -l -n -e -c 60 -i "vif$B.0" 2>/dev/null > /tmp/probe.pcap.txt &
+TD=$!; sleep 0.5
+ip netns exec nsB ping -c 3 -w 6 10.10.0.2 | tail -2
+wait $TD; echo "tcpdump on vif$B.0 during that ping:"; head -40 /tmp/probe.pcap.txt
+ip -s link show "vif$B.0" | sed -n '3,6p'
+exit 1
+P
 echo "$(el) ===== $SYNCS syncs, verify mode, then failover"
 timeout 900 vsmr-xen-statecopy "$A" "$B" --syncs "$SYNCS" --interval-ms 1500 --verify --spare-port \
-  --probe "ip netns exec nsB ping -c 1 -w 10 10.10.0.2 >/dev/null" \
+  --probe "bash /tmp/probeB.sh $B" \
   --hold-inputs "bridge link set dev vif$A.0 state 0" \
   --release-inputs "bridge link set dev vif$A.0 state 3" \
   --failover "xl destroy guestA && brctl delif xenbr1 vif$B.0 && brctl addif xenbr0 vif$B.0" \
   | tee /tmp/statecopy.log
 rc=${PIPESTATUS[0]}
+if [ "$rc" != 0 ]; then   # evidence for a hung domain: event channels, vCPUs
+  echo "$(el) statecopy failed: Xen's view of event channels and vCPUs"
+  xl debug-keys e; xl debug-keys q; xl dmesg | grep -v "HVM.*\(save\|restore\)" | tail -150
+fi
 touch /tmp/probe.stop; wait $PROBE 2>/dev/null
 lab_check statecopy-tool [ "$rc" = 0 ]
 # Pages Xen or a backend writes without a dirty mark are learned from the

@@ -3,7 +3,7 @@
  * with a primary A on one host, printing per-sync figures; optionally ends
  * with a failover (A destroyed after a final sync, B takes over).
  *   vsmr-xen-statecopy A_DOMID B_DOMID [--syncs N] [--interval-ms MS]
- *       [--verify] [--spare-port] [--probe 'CMD'] [--failover 'CMD']
+ *       [--hash-threads N] [--verify] [--spare-port] [--probe 'CMD'] [--failover 'CMD']
  *       [--hold-inputs 'CMD' --release-inputs 'CMD']
  * --probe runs after each B resume (e.g. a ping through B's own network);
  * --hold-inputs / --release-inputs stop and restart A's incoming traffic
@@ -88,18 +88,20 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 3) {
         fprintf(stderr, "usage: %s A_DOMID B_DOMID [--syncs N] "
-                "[--interval-ms MS] [--verify] [--spare-port] "
+                "[--interval-ms MS] [--hash-threads N] [--verify] [--spare-port] "
                 "[--failover CMD]\n", argv[0]);
         return 2;
     }
     struct sc s = {.first = true};
-    int syncs = 5, interval = 1000, failed = 0, diverged = 0, bnet_down = 0;
+    int syncs = 5, interval = 1000, threads = 2, failed = 0, diverged = 0, bnet_down = 0;
     const char *failover = NULL;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--syncs") && i + 1 < argc)
             syncs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--interval-ms") && i + 1 < argc)
             interval = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--hash-threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--verify"))
             s.verify = true;
         else if (!strcmp(argv[i], "--spare-port"))
@@ -117,6 +119,16 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (threads < 1 || threads > 64 || syncs < 1 || interval < 0) {
+        fprintf(stderr, "--hash-threads wants 1..64, --syncs at least 1, "
+                "--interval-ms at least 0\n");
+        return 2;
+    }
+    if (vsmr_pool_new((unsigned)threads, &s.pool) < 0) {
+        printf("thread pool: %s\n", vsmr_errmsg());
+        return 1;
+    }
+    printf("hash threads: %u\n", vsmr_pool_threads(s.pool));
     if (open_both(&s, argv[1], argv[2]) < 0) {
         vsmr_guest_close(s.a);
         vsmr_guest_close(s.b);
@@ -157,5 +169,6 @@ int main(int argc, char **argv)
     printf("STATECOPY: %d failure(s), %d sync(s) with pages outside the "
            "union (learned, repaired), %d sync(s) with B's network down\n", failed,
            diverged, bnet_down);
+    vsmr_pool_free(s.pool);
     return failed ? 1 : 0;
 }

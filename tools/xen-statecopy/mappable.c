@@ -14,7 +14,8 @@
 int discover_mappable(struct sc *s)
 {
     s->gfns = malloc(s->pages * sizeof *s->gfns);
-    if (!s->gfns)
+    s->mappable = calloc((s->pages + 63) / 64, sizeof *s->mappable);
+    if (!s->gfns || !s->mappable)
         return -1;
     xen_pfn_t arr[BATCH];
     int ea[BATCH], eb[BATCH];
@@ -27,8 +28,10 @@ int discover_mappable(struct sc *s)
         void *pb = xenforeignmemory_map(s->fmem, s->db, PROT_READ, c, arr, eb);
         for (size_t i = 0; i < c; i++) {
             bool a = pa && !ea[i], b = pb && !eb[i];
-            if (a && b)
+            if (a && b) {
                 s->gfns[s->ngfns++] = arr[i];
+                s->mappable[arr[i] / 64] |= 1ull << (arr[i] % 64);
+            }
             else if (a)
                 only_a++;
             else if (b)

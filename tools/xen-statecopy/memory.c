@@ -4,6 +4,7 @@
  * verify pass that hashes every mappable page of both and counts mismatches.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -79,10 +80,69 @@ static int walk(struct sc *s, const uint64_t *pfns, size_t n, bool copy,
     return 0;
 }
 
+/* The copy of divergent pages, run on the pool: chunk [first, first+n)
+ * of the divergent list, mapped as one batch on each side. */
+struct copy_job {
+    struct sc *s;
+    const uint64_t *pfns;
+};
+
+static int copy_chunk(void *ctx, size_t first, size_t n)
+{
+    struct copy_job *j = ctx;
+    void *pa[BATCH], *pb[BATCH], *ca, *cb;
+    int rc = vsmr_guest_map(j->s->a, j->pfns + first, n, VSMR_MAP_READ, pa,
+                            &ca);
+    if (rc < 0)
+        return rc;
+    rc = vsmr_guest_map(j->s->b, j->pfns + first, n,
+                        VSMR_MAP_READ | VSMR_MAP_WRITE, pb, &cb);
+    if (rc == VSMR_OK) {
+        for (size_t i = 0; i < n; i++)
+            memcpy(pb[i], pa[i], VSMR_PAGE_SIZE);
+        vsmr_guest_unmap(j->s->b, cb, pb, n);
+    }
+    vsmr_guest_unmap(j->s->a, ca, pa, n);
+    return rc;
+}
+
+/* The sync's memory step, as VSMR's engine does it: hash U on both sides
+ * with the pool's threads, copy only the pages whose hashes differ.
+ * Frames that do not map in both (holes) are counted, not compared. */
 int copy_divergent(struct sc *s, const uint64_t *u, size_t n,
                    struct sync_stats *st)
 {
-    return walk(s, u, n, true, &st->diverged, &st->map_fail);
+    uint64_t *f = malloc((n ? n : 1) * sizeof *f);
+    vsmr_page_hash *ha = malloc((n ? n : 1) * sizeof *ha);
+    vsmr_page_hash *hb = malloc((n ? n : 1) * sizeof *hb);
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    int rc = -1;
+    if (!f || !ha || !hb || !idx)
+        goto out;
+    size_t m = 0, nd = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s->mappable[u[i] / 64] >> (u[i] % 64) & 1)
+            f[m++] = u[i];
+        else
+            st->map_fail++;
+    }
+    if ((rc = vsmr_hash_pages(s->pool, s->a, f, m, 0, ha)) < 0 ||
+        (rc = vsmr_hash_pages(s->pool, s->b, f, m, 0, hb)) < 0 ||
+        (rc = vsmr_hash_diff(ha, hb, m, idx, &nd)) < 0)
+        goto out;
+    for (size_t k = 0; k < nd; k++)
+        f[k] = f[idx[k]];        /* idx is increasing: in-place is safe */
+    struct copy_job job = {.s = s, .pfns = f};
+    rc = vsmr_pool_run(s->pool, nd, BATCH, copy_chunk, &job);
+    st->diverged += nd;
+out:
+    if (rc < 0)
+        printf("copy: %s: %s\n", vsmr_err_name(rc), vsmr_errmsg());
+    free(f);
+    free(ha);
+    free(hb);
+    free(idx);
+    return rc < 0 ? -1 : 0;
 }
 
 int verify_all(struct sc *s, struct sync_stats *st)

@@ -13,6 +13,7 @@
 #include <xenstore.h>
 
 #include "vsmr/guest.h"
+#include "vsmr/hash.h"
 
 struct sc {
     vsmr_guest *a, *b;             /* through the guest interface */
@@ -22,6 +23,8 @@ struct sc {
     struct xs_handle *xs;
     uint64_t *gfns;                /* frames mappable in both */
     size_t ngfns;
+    uint64_t *mappable;            /* the same, as a bitmap */
+    vsmr_pool *pool;               /* hashing and copying threads */
     uint64_t *bma, *bmb;           /* dirty bitmaps */
     size_t nwords;
     uint64_t pages;

@@ -6,6 +6,12 @@
  *   PAGE seed -> GFN hex   fill a locked page with the pattern, report its
  *                          frame (PVH: pfn == gfn, from /proc/self/pagemap)
  *   CHECK seed -> MATCH | DIFF word   compare that page with a pattern
+ *   DIRTY n -> DIRTYING n    from now on write n pages every 100 ms
+ *   GAPS -> GAPS n=.. max_ms=.. p50_ms=.. sum_ms=.. over_s=..
+ *                            the ticker's stalls of 20 ms or more since the
+ *                            last GAPS: how long the guest was stopped
+ *                            (paused for a checkpoint or a sync), as the
+ *                            guest itself sees it
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -30,15 +36,93 @@ static volatile unsigned long ticks;
 static char keys[NKEYS][32], vals[NKEYS][64];
 static unsigned char *page;
 
+#define MAX_GAPS 4096
+#define DIRTY_MAX_PAGES 6144          /* 24 MiB of the 128 MiB guest */
+static pthread_mutex_t gap_lock = PTHREAD_MUTEX_INITIALIZER;
+static double gaps[MAX_GAPS], gap_sum, gap_since;
+static unsigned gap_n;
+static volatile unsigned dirty_pages;
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* A 10 ms sleep that took 20 ms longer than asked is a stall. */
 static void *ticker(void *arg)
 {
     (void)arg;
     struct timespec ts = {0, 10 * 1000 * 1000};
+    gap_since = mono_ms();
     for (;;) {
+        double t0 = mono_ms();
         nanosleep(&ts, NULL);
+        double late = mono_ms() - t0 - 10.0;
         ticks++;
+        if (late < 20.0)
+            continue;
+        pthread_mutex_lock(&gap_lock);
+        if (gap_n < MAX_GAPS)
+            gaps[gap_n++] = late;
+        gap_sum += late;
+        pthread_mutex_unlock(&gap_lock);
     }
     return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void gaps_report(char *out, size_t cap)
+{
+    pthread_mutex_lock(&gap_lock);
+    qsort(gaps, gap_n, sizeof *gaps, cmp_double);
+    double now = mono_ms();
+    snprintf(out, cap, "GAPS n=%u max_ms=%.1f p50_ms=%.1f sum_ms=%.1f "
+             "over_s=%.1f", gap_n, gap_n ? gaps[gap_n - 1] : 0.0,
+             gap_n ? gaps[gap_n / 2] : 0.0, gap_sum, (now - gap_since) / 1e3);
+    gap_n = 0;
+    gap_sum = 0;
+    gap_since = now;
+    pthread_mutex_unlock(&gap_lock);
+}
+
+/* Writes dirty_pages distinct pages every 100 ms (a workload whose dirty
+ * set per sync is known). */
+static void *dirtier(void *arg)
+{
+    unsigned char *buf = arg;
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    for (unsigned long round = 1;; round++) {
+        for (unsigned i = 0; i < dirty_pages && i < DIRTY_MAX_PAGES; i++)
+            buf[(size_t)i * 4096] = (unsigned char)round;
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static void dirty_start(unsigned n, char *out, size_t cap)
+{
+    static unsigned char *buf;
+    if (!buf) {
+        buf = mmap(NULL, (size_t)DIRTY_MAX_PAGES * 4096,
+                   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        pthread_t t;
+        if (buf == MAP_FAILED ||
+            pthread_create(&t, NULL, dirtier, buf) != 0) {
+            buf = NULL;
+            snprintf(out, cap, "ERR cannot start the dirtier");
+            return;
+        }
+        pthread_detach(t);
+    }
+    dirty_pages = n > DIRTY_MAX_PAGES ? DIRTY_MAX_PAGES : n;
+    snprintf(out, cap, "DIRTYING %u", dirty_pages);
 }
 
 static long page_gfn(void *va)
@@ -109,6 +193,10 @@ static void handle(const char *req, char *out, size_t cap)
             else
                 snprintf(out, cap, "DIFF %ld", d);
         }
+    } else if (sscanf(req, "DIRTY %39s", a) == 1) {
+        dirty_start((unsigned)strtoul(a, NULL, 0), out, cap);
+    } else if (strncmp(req, "GAPS", 4) == 0) {
+        gaps_report(out, cap);
     } else {
         snprintf(out, cap, "ERR unknown request");
     }

@@ -1,0 +1,75 @@
+#!/bin/bash
+# bench_pause.sh - runs in the lab's dom0 (make lab-bench): how long the
+# protected guest stops per sync, for a known number of dirty pages, under
+# VSMR's sync (vsmr-xen-statecopy, a running backup B on the same host)
+# with 1 and 2 hashing threads, and under `xl remus -F -n` checkpoints of
+# the same guest. Two measures: the tool's own (A stopped, VSMR only) and
+# the guest's (vsmr-guestd's ticker: 10 ms sleeps that overran by 20 ms or
+# more), which counts Remus and VSMR alike. Emulated (QEMU TCG) figures.
+export PATH=$PATH:/usr/lib/xen-4.17/bin
+CON=/var/log/xen/console
+RATES=${RATES:-"0 256 1024 4096"}   # pages the guest writes per 100 ms
+SYNCS=${SYNCS:-8}
+INTERVAL_MS=${INTERVAL_MS:-200}
+fails=0
+note() { echo "[t+$(( $(date +%s) - T0 ))s] $*"; }
+T0=$(date +%s)
+ask() { echo "$1" | timeout 10 nc -q 3 10.10.0.2 7777 2>/dev/null | head -1; }
+wait_console() { for _ in $(seq 1 "$3"); do grep -q "$2" "$CON/guest-$1.log" 2>/dev/null && return 0; sleep 1; done; return 1; }
+domid() { local d; for _ in $(seq 1 60); do d=$(xl domid "$1" 2>/dev/null) && [ -n "$d" ] && { echo "$d"; return 0; }; sleep 0.5; done; return 1; }
+gapf() { tr ' ' '\n' | sed -n "s/^$1=//p"; }   # gapf FIELD < "GAPS ..."
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
+result() { echo "PAUSE-BENCH $*"; }
+
+sed 's/^name = .*/name = "guestA"/' /etc/xen/guest1.cfg > /tmp/A.cfg
+sed -e 's/^name = .*/name = "guestB"/' -e 's/xenbr0/xenbr1/' /etc/xen/guest1.cfg > /tmp/B.cfg
+brctl addbr xenbr1; brctl setfd xenbr1 0; ip link set xenbr1 up
+timeout 120 xl create /tmp/A.cfg && wait_console guestA "VSMR-GUESTD listening" 240 \
+  || { echo "guestA did not come up"; exit 1; }
+A=$(domid guestA)
+timeout 300 xl save -c guestA /tmp/a.chk && timeout 300 xl restore /tmp/B.cfg /tmp/a.chk \
+  || { echo "could not make B from A"; exit 1; }
+rm -f /tmp/a.chk
+B=$(domid guestB)
+note "A=$A B=$B"; xl list
+
+# one row per (mode, rate): dirty pages per sync, divergent, A stopped
+# (tool, median), guest-seen stalls (count, median, max) over the phase
+echo "PAUSE-BENCH mode rate_per_100ms syncs dirtyA_med diverged_med A_stopped_med_ms hash+copy_med_ms guest_stalls guest_stall_p50_ms guest_stall_max_ms seconds"
+for rate in $RATES; do
+  ask "DIRTY $rate" >/dev/null; sleep 2
+  ask GAPS >/dev/null; sleep 10; g=$(ask GAPS)
+  result "unprotected $rate - - - - - $(echo "$g" | gapf n) $(echo "$g" | gapf p50_ms) $(echo "$g" | gapf max_ms) $(echo "$g" | gapf over_s)"
+  for th in 1 2; do
+    ask GAPS >/dev/null
+    timeout 300 vsmr-xen-statecopy "$A" "$B" --syncs "$SYNCS" --interval-ms "$INTERVAL_MS" \
+      --hash-threads "$th" > /tmp/sc.log 2>&1 || { echo "statecopy failed:"; tail -5 /tmp/sc.log; fails=$((fails + 1)); }
+    g=$(ask GAPS)
+    # skip sync 1: it compares all memory (B was made before log-dirty)
+    s=$(grep '^SYNC ' /tmp/sc.log | awk '$2 > 1')
+    dA=$(echo "$s" | sed -n 's/.*dirtyA=\([0-9]*\).*/\1/p' | median)
+    dv=$(echo "$s" | sed -n 's/.*diverged=\([0-9]*\).*/\1/p' | median)
+    st=$(echo "$s" | sed -n 's/.*A_stopped=\([0-9.]*\)ms.*/\1/p' | median)
+    hc=$(echo "$s" | sed -n 's/.*hash+copy \([0-9.]*\).*/\1/p' | median)
+    result "vsmr-${th}thr $rate $(echo "$s" | grep -c .) $dA $dv $st $hc $(echo "$g" | gapf n) $(echo "$g" | gapf p50_ms) $(echo "$g" | gapf max_ms) $(echo "$g" | gapf over_s)"
+  done
+done
+
+# Remus: Debian's libxl has no network buffering (-n), no disk (-d);
+# checkpoints every INTERVAL_MS into a local backup domain.
+printf '#!/bin/sh\nshift\nexec sh -c "$*"\n' > /tmp/fakessh; chmod +x /tmp/fakessh
+note "xl remus -F -n -d -i $INTERVAL_MS (Debian's Remus: no network buffering)"
+xl -vv remus -F -n -d -i "$INTERVAL_MS" -s /tmp/fakessh guestA localhost > /tmp/remus.log 2>&1 &
+RP=$!
+for _ in $(seq 1 120); do [ "$(grep -c -i 'checkpoint' /tmp/remus.log)" -ge 5 ] && break; sleep 1; done
+for rate in $RATES; do
+  ask "DIRTY $rate" >/dev/null; sleep 3
+  ask GAPS >/dev/null; c0=$(grep -c -i 'checkpoint' /tmp/remus.log); sleep 12
+  g=$(ask GAPS); c1=$(grep -c -i 'checkpoint' /tmp/remus.log)
+  result "remus $rate $((c1 - c0)) - - - - $(echo "$g" | gapf n) $(echo "$g" | gapf p50_ms) $(echo "$g" | gapf max_ms) $(echo "$g" | gapf over_s)"
+done
+kill "$RP" 2>/dev/null; wait "$RP" 2>/dev/null
+grep -v progress /tmp/remus.log | tail -5
+xl list
+note "pause bench done: $fails failure(s)"
+[ $fails = 0 ]

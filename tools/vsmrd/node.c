@@ -393,7 +393,7 @@ static int open_transport(struct node *n, const uint8_t *key)
         .on_message = on_message, .on_peer = on_peer,
         .log = on_transport_log, .ctx = n,
     };
-    char why[160];
+    char why[256];
     int rc = vsmr_transport_select(n->cfg.transport, &n->tops, why,
                                    sizeof why);
     if (rc < 0)
@@ -524,9 +524,10 @@ static void peer_status(struct node *n, uint32_t id, struct strbuf *out)
     bool leader = vsmr_log_role(n->log) == VSMR_LOG_LEADER;
     int64_t ago = st.last_contact_ms < 0 ? -1
                                          : vsmr_now_ms() - st.last_contact_ms;
-    sb_printf(out, "peer=%u kind=%s addr=%s connected=%s ", id,
+    sb_printf(out, "peer=%u kind=%s addr=%s connected=%s transport=%s ", id,
               vsmr_role_name(n->cfg.peers[id].role), n->cfg.peers[id].text,
-              st.connected ? "yes" : "no");
+              st.connected ? "yes" : "no",
+              st.transport ? st.transport : n->tops->name);
     if (leader)
         sb_printf(out, "match=%llu ", (unsigned long long)n->match[id]);
     else

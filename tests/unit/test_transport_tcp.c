@@ -343,35 +343,28 @@ START_TEST(bad_config_rejected)
 }
 END_TEST
 
-int main(void)
+/* The cases every variant runs: plain tcp, tcp in the owner's loop, auto. */
+static TCase *cases(const char *name, void (*fixture)(void))
 {
-    srand((unsigned)time(NULL));
-    Suite *s = suite_create("transport_tcp");
-    TCase *tc = tcase_create("tcp");
-    tcase_add_checked_fixture(tc, setup, NULL);
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, fixture, NULL);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, messages_arrive_in_order_and_batched);
     tcase_add_test(tc, wrong_key_is_refused_and_logged);
     tcase_add_test(tc, restarted_peer_is_reconnected);
     tcase_add_test(tc, send_errors);
+    return tc;
+}
+
+int main(void)
+{
+    srand((unsigned)time(NULL));
+    Suite *s = suite_create("transport_tcp");
+    TCase *tc = cases("tcp", setup);
     tcase_add_test(tc, bad_config_rejected);
     suite_add_tcase(s, tc);
-    TCase *tl = tcase_create("tcp_owner_loop");
-    tcase_add_checked_fixture(tl, setup_loop, NULL);
-    tcase_set_timeout(tl, 60);
-    tcase_add_test(tl, messages_arrive_in_order_and_batched);
-    tcase_add_test(tl, wrong_key_is_refused_and_logged);
-    tcase_add_test(tl, restarted_peer_is_reconnected);
-    tcase_add_test(tl, send_errors);
-    suite_add_tcase(s, tl);
-    TCase *ta = tcase_create("auto_without_rdma");
-    tcase_add_checked_fixture(ta, setup_auto, NULL);
-    tcase_set_timeout(ta, 60);
-    tcase_add_test(ta, messages_arrive_in_order_and_batched);
-    tcase_add_test(ta, wrong_key_is_refused_and_logged);
-    tcase_add_test(ta, restarted_peer_is_reconnected);
-    tcase_add_test(ta, send_errors);
-    suite_add_tcase(s, ta);
+    suite_add_tcase(s, cases("tcp_owner_loop", setup_loop));
+    suite_add_tcase(s, cases("auto_without_rdma", setup_auto));
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -48,14 +48,10 @@ static void auto_log(struct vsmr_transport *a, enum vsmr_log_level lvl,
 static void auto_log(struct vsmr_transport *a, enum vsmr_log_level lvl,
                      const char *fmt, ...)
 {
-    if (!a->h.log)
-        return;
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsmr_transport_vlogf(&a->h, lvl, fmt, ap);
     va_end(ap);
-    a->h.log(a->h.ctx, lvl, line);
 }
 
 static struct sub *sub_of(struct vsmr_transport *a, enum vsmr_path p)

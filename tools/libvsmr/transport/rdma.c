@@ -36,14 +36,10 @@ int vsmr_rdma_device_count(void)
 void rdma_log(struct vsmr_transport *t, enum vsmr_log_level lvl,
               const char *fmt, ...)
 {
-    if (!t->h.log)
-        return;
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsmr_transport_vlogf(&t->h, lvl, fmt, ap);
     va_end(ap);
-    t->h.log(t->h.ctx, lvl, line);
 }
 
 struct vsmr_peer_stats *rdma_stats_of(struct rdma_conn *c)

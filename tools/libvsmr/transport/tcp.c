@@ -27,14 +27,10 @@
 void tcp_log(struct vsmr_transport *t, enum vsmr_log_level lvl,
              const char *fmt, ...)
 {
-    if (!t->h.log)
-        return;
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsmr_transport_vlogf(&t->h, lvl, fmt, ap);
     va_end(ap);
-    t->h.log(t->h.ctx, lvl, line);
 }
 
 static void on_conn_event(void *arg, uint32_t events);

@@ -12,6 +12,7 @@
 #ifndef VSMR_TRANSPORT_TRANSPORT_H
 #define VSMR_TRANSPORT_TRANSPORT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -169,6 +170,11 @@ int vsmr_parse_addr(const char *text, struct sockaddr_storage *out,
 /* Formats an address as the parser accepts it. */
 void vsmr_format_addr(const struct sockaddr_storage *a, char *buf,
                       size_t size);
+/* Formats one log line (at most 511 bytes) for h->log, if it is set. */
+void vsmr_transport_vlogf(const struct vsmr_transport_handler *h,
+                          enum vsmr_log_level lvl, const char *fmt,
+                          va_list ap);
+
 /* Monotonic clock in milliseconds. */
 int64_t vsmr_now_ms(void);
 

@@ -40,6 +40,7 @@ rdma link add rxeva type rxe netdev va && rdma link add rxevb type rxe netdev vb
 if [ "${LABHOST:-a}" = a ]; then
   ip addr add 10.0.0.1/24 dev eth0
   ip addr add 10.0.0.3/24 dev eth0
+  ip addr add 10.0.8.1/24 dev eth0   # drives host B (lab_remote.sh)
   ip link set eth0 up
   rdma link add rxe0 type rxe netdev eth0
   ip link add wa type veth peer name wb

@@ -6,7 +6,7 @@
 # listens, host B connects; soft-RoCE on each NIC). Host A runs the tests
 # (guest-test.sh), host B serves it. Exits 0 only if host A printed
 # VSMRLAB-PASS. Env: BUILD=build TIMEOUT=900 OUT=build/lab-rdma
-# LABTESTS=xfer,sync,counts,log2,sync2,auto2 MEM_A=384 MEM_B=384 SMP_A=2
+# LABTESTS=xfer,sync,counts,log2,sync2,auto2 MEM_A=256 MEM_B=256 SMP_A=2
 # SMP_B=2 PORT=<free tcp port on 127.0.0.1>
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -60,12 +60,12 @@ wait_for() {
 }
 
 echo "lab-rdma: booting host A and host B (serial logs $OUT/host{A,B}.serial.log)"
-guest hostA "${MEM_A:-384}" "${SMP_A:-2}" "socket,id=n0,listen=127.0.0.1:$PORT" \
+guest hostA "${MEM_A:-256}" "${SMP_A:-2}" "socket,id=n0,listen=127.0.0.1:$PORT" \
   "LABHOST=a LABTESTS=$TESTS"
 APID=$GPID BPID=
 case ",$TESTS," in *,log2,*|*,sync2,*|*,auto2,*)
   if wait_for 30 listening; then
-    guest hostB "${MEM_B:-384}" "${SMP_B:-2}" "socket,id=n0,connect=127.0.0.1:$PORT" \
+    guest hostB "${MEM_B:-256}" "${SMP_B:-2}" "socket,id=n0,connect=127.0.0.1:$PORT" \
       "LABHOST=b LABTIMEOUT=$TIMEOUT"
     BPID=$GPID
   else

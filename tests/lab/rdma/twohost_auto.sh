@@ -42,4 +42,9 @@ for i in 1 2 3; do   # once per peer on each end, no flapping
   done
   grep "event=transport_selected" "$WORK/n$i.log" | sed "s/^/   node $i: /"
 done
+# seconds from node 1's start to each choice (its own clock)
+grep -E 'event=(started|transport_selected peer)' "$WORK/n1.log" |
+  sed -n 's/^ts=[^T]*T\([0-9]*\):\([0-9]*\):\([0-9.]*\)Z.*event=\([a-z_]*\)\( peer=[0-9]* transport=[a-z]*\)\{0,1\}.*/\1 \2 \3\5/p' |
+  awk '{ t = $1 * 3600 + $2 * 60 + $3 } NR == 1 { t0 = t; next }
+       { printf "EMULATED auto on node 1 (QEMU TCG, not a speed claim): %s %s after start: %.2f s\n", $4, $5, t - t0 }'
 echo "PASS: twohost_auto"

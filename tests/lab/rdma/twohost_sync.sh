@@ -29,6 +29,9 @@ div=$(grep -o 'event=epoch_committed .* divergent=[0-9]*' "$WORK/n1.log" |
 grep -q 'event=peer_connected transport=rdma peer=2' "$WORK/n1.log" ||
   fail "node 1 never connected to node 2 over rdma"
 note "epochs committed: $e, none aborted, $div divergent pages moved, memory equal after each"
+grep 'event=epoch_committed' "$WORK/n1.log" | tr ' ' '\n' |
+  awk -F= '$1 == "ms_paused" { p += $2; n++ } $1 == "ms_transfer" { x += $2 }
+           END { if (n) printf "EMULATED two-host sync over rdma (QEMU TCG, not a speed claim): %d epochs, mean pause %.1f ms, of which transfer %.1f ms\n", n, p / n, x / n }'
 for i in 1 2 3; do kill_node "$i" TERM; done
 for i in 1 2 3; do
   grep -q 'event=stopped clean=yes' "$WORK/n$i.log" || fail "node $i did not stop cleanly"

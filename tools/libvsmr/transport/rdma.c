@@ -467,17 +467,12 @@ static void rdma_stats_t(const vsmr_transport *t, uint32_t peer,
 static void rdma_set_dial_t(vsmr_transport *t, uint32_t peer, bool on)
 {
     if (peer <= t->cfg.self_id || peer > VSMR_MAX_PEERS ||
-        !t->peers[peer].known || t->peers[peer].dial_off == !on)
+        !t->peers[peer].known)
         return;
     struct rdma_peer *p = &t->peers[peer];
-    p->dial_off = !on;
-    if (on) {
-        p->backoff_ms = RDMA_BACKOFF_MIN_MS;
-        p->next_dial_ms = vsmr_now_ms();
-    } else if (p->dialing) {
-        rdma_conn_reset(p->dialing, "dial_abandoned", "the auto transport "
-                        "is trying the other transport");
-    }
+    if (vsmr_dial_switch(&p->dial_off, on, &p->next_dial_ms, &p->backoff_ms,
+                         RDMA_BACKOFF_MIN_MS) && p->dialing && !on)
+        rdma_conn_reset(p->dialing, "dial_abandoned", VSMR_DIAL_ABANDONED);
 }
 
 static void rdma_drop_t(vsmr_transport *t, uint32_t peer, const char *reason)

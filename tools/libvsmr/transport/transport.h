@@ -170,6 +170,13 @@ int vsmr_parse_addr(const char *text, struct sockaddr_storage *out,
 /* Formats an address as the parser accepts it. */
 void vsmr_format_addr(const struct sockaddr_storage *a, char *buf,
                       size_t size);
+/* For tcp's and rdma's set_dial: sets *off to !on; turning dialing on
+ * makes the next dial now, with the shortest backoff. True if it changed
+ * (then an attempt in progress is abandoned with VSMR_DIAL_ABANDONED). */
+bool vsmr_dial_switch(bool *off, bool on, int64_t *next_dial_ms,
+                      unsigned *backoff_ms, unsigned min_backoff_ms);
+#define VSMR_DIAL_ABANDONED "the auto transport is trying the other transport"
+
 /* Formats one log line (at most 511 bytes) for h->log, if it is set. */
 void vsmr_transport_vlogf(const struct vsmr_transport_handler *h,
                           enum vsmr_log_level lvl, const char *fmt,

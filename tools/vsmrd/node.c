@@ -377,6 +377,7 @@ static int open_transport(struct node *n, const uint8_t *key)
         .max_message = VSMR_WIRE_MAX_FRAME,
         .send_queue_limit = 32u << 20,   /* a sync's pages in flight */
         .idle_timeout_ms = n->cfg.idle_timeout_ms,
+        .auto_window_ms = n->cfg.auto_rdma_window_ms,
         .loop = {.add = loop_add_fd, .mod = loop_mod_fd, .del = loop_del_fd,
                  .ctx = n->loop},
     };

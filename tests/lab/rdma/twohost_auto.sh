@@ -9,6 +9,7 @@ VSMR_IT_TRANSPORT=auto VSMR_IT_WITNESS_IP=10.0.9.3
 export VSMR_IT_TRANSPORT VSMR_IT_WITNESS_IP
 . tests/integration/lib_cluster.sh
 setup_cluster
+for i in 1 2 3; do echo "auto_rdma_window_ms = 2000" >> "$WORK/n$i.conf"; done
 for i in 1 2 3; do start_node "$i" --bootstrap; done
 wait_until 30 "a leader that runs a VM" has_serving_leader 1 2
 # selected N PEER TRANSPORT: node N logged that choice for PEER
@@ -20,6 +21,8 @@ for want in "1 2 rdma" "2 1 rdma" "1 3 tcp" "3 1 tcp" "2 3 tcp" "3 2 tcp"; do
   set -- $want
   wait_until 30 "node $1 selects $3 for node $2" selected "$1" "$2" "$3"
 done
+grep -q 'peer=3 transport=tcp reason="auto: no rdma connection within 2000 ms' "$WORK/n1.log" ||
+  fail "node 1 did not use auto_rdma_window_ms = 2000"
 grep -q 'event=auto_rdma_unavailable' "$WORK/n3.log" ||
   fail "the witness did not say that it has no rdma on 10.0.9.3"
 # status shows the transport per peer, and it matches the log

@@ -4,13 +4,17 @@
 # (many outstanding, batched) for 64- and 1500-byte entries, with
 # encryption on and off, against the plain TCP ping-pong RTT measured in
 # the same run. Latency is propose-to-commit inside the leader (where the
-# guest's inputs are captured). Data dirs live on tmpfs unless
-# VSMR_BENCH_DIR names another place (the disk's fsync cost is then in).
+# guest's inputs are captured). Each case runs with the lazy witness on
+# (vsmrd's default: the witness gets entries in batches) and off (every
+# APPEND to both followers); LAZY="on" or "off" runs one. Data dirs live
+# on tmpfs unless VSMR_BENCH_DIR names another place (the disk's fsync
+# cost is then in).
 VSMR_BIN=${VSMR_BIN:-$(pwd)/build/bin}
 BASE=${VSMR_BENCH_DIR:-/dev/shm}
 LAT_N=${LAT_N:-3000}
 SAT_64=${SAT_64:-500000}
 SAT_1500=${SAT_1500:-100000}
+LAZY=${LAZY:-on off}
 W=$(mktemp -d "$BASE/vsmr-bench.XXXXXX") || exit 1
 PIDS=
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"; }
@@ -22,7 +26,7 @@ val() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 head -c 32 /dev/urandom > "$W/key"; chmod 600 "$W/key"
 port=$((17300 + $$ % 500 * 3))
 
-start_cluster() {  # start_cluster on|off
+start_cluster() {  # start_cluster ENCRYPT LAZY_WITNESS (on|off each)
   rm -rf "$W"/d* "$W"/*.sock
   for i in 1 2 3; do
     cat > "$W/n$i.conf" <<EOC
@@ -34,6 +38,7 @@ key_file = $W/key
 control = $W/n$i.sock
 data_dir = $W/d$i
 encrypt = $1
+lazy_witness = $2
 log_level = warn
 election_ticks = 20
 EOC
@@ -55,9 +60,10 @@ stop_cluster() {
 
 echo "# consensus log benchmark: 3 replicas on loopback, data on $BASE, $(nproc) cores"
 echo "# command: sh bench/bench_log.sh   (make bench runs it)"
-printf '%-8s %-6s %12s %12s %12s %8s %14s\n' encrypt size tcp_rtt_p50 commit_p50 commit_p99 ratio entries_per_s
+printf '%-8s %-5s %-6s %12s %12s %12s %8s %14s\n' encrypt lazy size tcp_rtt_p50 commit_p50 commit_p99 ratio entries_per_s
 for enc in on off; do
-  start_cluster "$enc"
+ for lazy in $LAZY; do
+  start_cluster "$enc" "$lazy"
   ctl bench 2000 64 1 >/dev/null || exit 1   # warm up connections and caches
   for size in 64 1500; do
     rtt=$("$VSMR_BIN/vsmrctl" tcp-rtt 20000 "$size" | val p50_us)
@@ -68,8 +74,10 @@ for enc in on off; do
     p50=$(echo "$lat" | val p50_us); p99=$(echo "$lat" | val p99_us)
     eps=$(echo "$sat" | val entries_per_s)
     ratio=$(awk -v a="$p50" -v b="$rtt" 'BEGIN { printf "%.2f", a / b }')
-    printf '%-8s %-6s %10sus %10sus %10sus %8s %14s\n' "$enc" "$size" "$rtt" "$p50" "$p99" "$ratio" "$eps"
+    printf '%-8s %-5s %-6s %10sus %10sus %10sus %8s %14s\n' "$enc" "$lazy" "$size" "$rtt" "$p50" "$p99" "$ratio" "$eps"
   done
   stop_cluster
+ done
 done
 echo "# ratio = commit_p50 / tcp_rtt_p50 (target <= 1.5); entries_per_s at saturation (target >= 200000 for 64 B)"
+echo "# lazy = vsmrd's lazy_witness (on: the default; off: every APPEND to both followers, as before)"

@@ -13,7 +13,8 @@
 # persistence, crypto or consensus (bench/diag_tcp_fanout.c: one process
 # writes to two, waits for the first answer and for both). Pinning and
 # stopping the witness change the layout, so those lines only explain the
-# "free" figure; they are not results. Needs taskset, cc, 2 cores.
+# "free" figure; they are not results. LAZY=off turns vsmrd's lazy_witness
+# off (default on, as vsmrd). Needs taskset, cc, 2 cores.
 VSMR_BIN=${VSMR_BIN:-$(pwd)/build/bin}
 N=${N:-5000}
 W=$(mktemp -d /dev/shm/vsmr-diag.XXXXXX) || exit 1
@@ -35,6 +36,7 @@ key_file = $W/key
 control = $W/n$i.sock
 data_dir = $W/d$i
 encrypt = on
+lazy_witness = ${LAZY:-on}
 log_level = warn
 election_ticks = 20
 EOC
@@ -69,7 +71,7 @@ run() {  # run LABEL PID...
     "$(awk -v a="$p50" -v b="$rtt" 'BEGIN { printf "%.2f", a / b }')"
 }
 
-echo "# diagnostic, not a result: $(nproc) cores, $N commits of 64 B per line"
+echo "# diagnostic, not a result: $(nproc) cores, $N commits of 64 B per line, lazy_witness ${LAZY:-on}"
 ${CC:-cc} -O2 -Wall -o "$W/fanout" bench/diag_tcp_fanout.c || exit 1
 rtt=$("$VSMR_BIN/vsmrctl" tcp-rtt 20000 64 | val p50_us)
 fan=$("$W/fanout" 20000 64 $((port + 3))) || exit 1

@@ -43,6 +43,8 @@ good | sed 's/ backup$/ primary/' > "$W/c.conf"; expect 1 "2 peers have role pri
 good | sed 's/^id = 1/id = 7/' > "$W/c.conf";   expect 1 "id 7 has no peer.7 line"
 good | sed 's/^id = 1/id = one/' > "$W/c.conf"; expect 1 "c.conf:1: id must be an integer"
 { good; echo "encrypt = maybe"; } > "$W/c.conf"; expect 1 "c.conf:8: encrypt must be on or off"
+{ good; echo "lazy_witness = maybe"; } > "$W/c.conf"; expect 1 "c.conf:8: lazy_witness must be on or off"
+{ good; echo "lazy_witness = off"; } > "$W/c.conf"; expect 0 "ok (node 1, primary, 3 peers)"
 { good; echo "just some words"; } > "$W/c.conf"; expect 1 "c.conf:8: expected 'key = value'"
 { good; head -c 3000 /dev/zero | tr '\0' x; echo; } > "$W/c.conf"; expect 1 "c.conf:8: line longer than"
 good > "$W/c.conf"; printf 'x\0y\n' >> "$W/c.conf"; expect 1 "c.conf:8: contains a NUL byte"

@@ -16,12 +16,14 @@ struct sim_result {
     uint64_t committed;     /* entries committed in the run */
     uint64_t elections, crashes, wipes, msgs, merged;
     uint64_t early_crashes; /* crashed after early APPENDs, before persist */
+    uint64_t deferred;      /* proposals a lazy witness got in a batch */
 };
 
 struct sim_params {
     uint64_t seed;
     uint32_t fault_ticks;   /* ticks with faults */
     uint32_t heal_ticks;    /* max ticks to recover after healing */
+    bool lazy_witness;      /* config.lazy_witness of every replica */
     bool verbose;
 };
 

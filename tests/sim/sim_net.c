@@ -22,6 +22,7 @@ struct sim_net {
     size_t n, cap;
     bool cut[SIM_N + 1][SIM_N + 1];
     uint32_t loss_pct, dup_pct, max_delay;
+    bool fifo;              /* in order, like TCP: no reordering */
     uint64_t sent;
 };
 
@@ -69,7 +70,8 @@ static bool net_send(struct sim_net *n, uint64_t *rng, uint64_t now,
     return true;
 }
 
-/* Takes a random packet due at `now` out of the queue (reordering). */
+/* Takes a random packet due at `now` out of the queue (reordering), or
+ * the oldest one on a fifo network. */
 static bool net_pop_due(struct sim_net *n, uint64_t *rng, uint64_t now,
                         struct sim_packet *out)
 {
@@ -78,12 +80,15 @@ static bool net_pop_due(struct sim_net *n, uint64_t *rng, uint64_t now,
         due += n->q[i].at <= now;
     if (!due)
         return false;
-    size_t pick = sim_rand(rng) % due;
+    size_t pick = n->fifo ? 0 : sim_rand(rng) % due;
     for (size_t i = 0; i < n->n; i++) {
         if (n->q[i].at > now || pick--)
             continue;
         *out = n->q[i];
-        n->q[i] = n->q[--n->n];
+        if (n->fifo)   /* keep the queue in sending order */
+            memmove(&n->q[i], &n->q[i + 1], (--n->n - i) * sizeof *n->q);
+        else
+            n->q[i] = n->q[--n->n];
         return true;
     }
     return false;

@@ -2,165 +2,24 @@
  * test_log.c - focused tests of the consensus core: election and the
  * primary's preference, commit, truncation of a conflicting suffix,
  * Raft's rule for old-term entries, check-quorum, pre-vote, compaction
- * with snapshot catch-up, the witness's rules, hostile messages.
+ * * with snapshot catch-up, the witness's rules, hostile messages. Cluster
+ * tests run with the lazy witness off (_i = 0) and on (_i = 1).
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log/log.h"
+#include "log_cluster.h"
 #include "vsmr/vsmr.h"
 #include "wire/wire.h"
 
-/* --- a tiny hand-driven cluster --------------------------------------- */
-
-#define N 3
-#define QMAX 4096
-
-struct packet { uint32_t from, to; uint8_t *buf; size_t len; };
-
-struct cluster {
-    struct vsmr_log *node[N + 1];
-    bool cut[N + 1][N + 1];
-    bool down[N + 1];
-    struct packet q[QMAX];
-    size_t nq;
-    uint64_t applied[N + 1];
-    bool snapshot_seen[N + 1];
-};
-
-static const enum vsmr_log_kind kinds[N] = {
-    VSMR_LOG_PRIMARY, VSMR_LOG_BACKUP, VSMR_LOG_WITNESS};
-
-static struct vsmr_log *make_node(uint32_t id, uint64_t seed)
-{
-    struct vsmr_log_config cfg = {.id = id, .n_nodes = N, .seed = seed,
-                                  .election_ticks = 10, .log_capacity = 256};
-    memcpy(cfg.kinds, kinds, sizeof kinds);
-    struct vsmr_log *l;
-    ck_assert_int_eq(vsmr_log_new(&cfg, &l), 0);
-    return l;
-}
-
-static struct cluster *cluster_new(void)
-{
-    struct cluster *c = calloc(1, sizeof *c);
-    for (uint32_t id = 1; id <= N; id++)
-        c->node[id] = make_node(id, 42 + id);
-    return c;
-}
-
-static void cluster_free(struct cluster *c)
-{
-    for (uint32_t id = 1; id <= N; id++)
-        vsmr_log_free(c->node[id]);
-    for (size_t i = 0; i < c->nq; i++)
-        free(c->q[i].buf);
-    free(c);
-}
-
-static void isolate(struct cluster *c, uint32_t id, bool on)
-{
-    for (uint32_t o = 1; o <= N; o++)
-        c->cut[id][o] = c->cut[o][id] = on && o != id;
-}
-
-/* Handles every ready batch of one node: messages go to the queue. */
-static void drive(struct cluster *c, uint32_t id)
-{
-    static uint8_t buf[VSMR_WIRE_MAX_FRAME];
-    struct vsmr_log_ready rd;
-    while (vsmr_log_has_ready(c->node[id])) {
-        vsmr_log_ready(c->node[id], &rd);
-        c->snapshot_seen[id] |= rd.snapshot_changed;
-        if (rd.snapshot_changed)
-            c->applied[id] = rd.snap_index;
-        for (size_t i = 0; i < rd.n_msgs; i++) {
-            size_t len;
-            ck_assert_int_eq(vsmr_wire_log_encode(&rd.msgs[i], buf,
-                                                  sizeof buf, &len), 0);
-            if (c->cut[rd.msgs[i].from][rd.msgs[i].to] || c->nq == QMAX)
-                continue;
-            struct packet *p = &c->q[c->nq++];
-            *p = (struct packet){rd.msgs[i].from, rd.msgs[i].to,
-                                 malloc(len), len};
-            memcpy(p->buf, buf, len);
-        }
-        for (size_t i = 0; i < rd.n_committed; i++) {
-            ck_assert_uint_eq(rd.committed[i].index, c->applied[id] + 1);
-            c->applied[id] = rd.committed[i].index;
-        }
-        vsmr_log_advance(c->node[id]);
-    }
-}
-
-static void deliver_all(struct cluster *c)
-{
-    static struct vsmr_entry ents[VSMR_LOG_MAX_MSG_ENTRIES];
-    while (c->nq) {
-        struct packet p = c->q[0];
-        memmove(c->q, c->q + 1, --c->nq * sizeof *c->q);
-        if (!c->cut[p.from][p.to] && !c->down[p.to]) {
-            struct vsmr_msg m;
-            ck_assert_int_eq(vsmr_wire_log_decode(p.buf, p.len, &m, ents,
-                             VSMR_LOG_MAX_MSG_ENTRIES), 0);
-            ck_assert_int_eq(vsmr_log_step(c->node[p.to], &m), 0);
-            drive(c, p.to);
-        }
-        free(p.buf);
-    }
-}
-
-static void tick(struct cluster *c, uint32_t rounds)
-{
-    for (uint32_t r = 0; r < rounds; r++) {
-        for (uint32_t id = 1; id <= N; id++) {
-            if (c->down[id])
-                continue;
-            vsmr_log_tick(c->node[id]);
-            drive(c, id);
-        }
-        deliver_all(c);
-    }
-}
-
-static uint32_t leader_of(struct cluster *c)
-{
-    uint32_t found = 0;
-    for (uint32_t id = 1; id <= N; id++)
-        if (!c->down[id] && vsmr_log_role(c->node[id]) == VSMR_LOG_LEADER &&
-            (!found || vsmr_log_term(c->node[id]) >
-                           vsmr_log_term(c->node[found])))
-            found = id;
-    return found;
-}
-
-static uint64_t propose_bytes(struct cluster *c, uint32_t id, const char *s)
-{
-    struct vsmr_entry e = {.type = VSMR_ENTRY_NORMAL,
-                           .data = (const uint8_t *)s,
-                           .len = (uint32_t)strlen(s)};
-    uint64_t index = 0;
-    ck_assert_int_eq(vsmr_log_propose(c->node[id], &e, 1, &index), 0);
-    drive(c, id);
-    deliver_all(c);
-    return index;
-}
-
-static bool entry_is(struct vsmr_log *l, uint64_t index, const char *s)
-{
-    const struct vsmr_entry *e = vsmr_log_entry(l, index);
-    return e && e->len == strlen(s) && memcmp(e->data, s, e->len) == 0;
-}
-
-/* --- tests ------------------------------------------------------------ */
-
 START_TEST(primary_wins_first_election)
 {
-    struct cluster *c = cluster_new();
-    tick(c, 25);
-    ck_assert_uint_eq(leader_of(c), 1);
-    for (uint32_t id = 1; id <= N; id++) {
+    struct cluster *c = cluster_new(_i);
+    cluster_tick(c, 25);
+    ck_assert_uint_eq(cluster_leader(c), 1);
+    for (uint32_t id = 1; id <= CLUSTER_N; id++) {
         ck_assert_uint_eq(vsmr_log_leader(c->node[id]), 1);
         ck_assert_uint_eq(vsmr_log_term(c->node[id]), 1);
     }
@@ -171,16 +30,16 @@ END_TEST
 
 START_TEST(proposals_commit_and_apply_everywhere)
 {
-    struct cluster *c = cluster_new();
-    tick(c, 25);
-    uint64_t i = propose_bytes(c, 1, "packet-1");
-    propose_bytes(c, 1, "packet-2");
-    tick(c, 2);
-    for (uint32_t id = 1; id <= N; id++) {
+    struct cluster *c = cluster_new(_i);
+    cluster_tick(c, 25);
+    uint64_t i = cluster_propose(c, 1, "packet-1");
+    cluster_propose(c, 1, "packet-2");
+    cluster_tick(c, 2);
+    for (uint32_t id = 1; id <= CLUSTER_N; id++) {
         ck_assert_uint_ge(vsmr_log_commit_index(c->node[id]), i + 1);
         ck_assert_uint_ge(c->applied[id], i + 1);
-        ck_assert(entry_is(c->node[id], i, "packet-1"));
-        ck_assert(entry_is(c->node[id], i + 1, "packet-2"));
+        ck_assert(cluster_entry_is(c->node[id], i, "packet-1"));
+        ck_assert(cluster_entry_is(c->node[id], i + 1, "packet-2"));
     }
     ck_assert_int_eq(vsmr_log_propose(c->node[2], NULL, 0, NULL),
                      VSMR_ESTATE);
@@ -190,21 +49,21 @@ END_TEST
 
 START_TEST(conflicting_suffix_is_truncated)
 {
-    struct cluster *c = cluster_new();
-    tick(c, 25);
-    isolate(c, 1, true);
-    uint64_t lost = propose_bytes(c, 1, "never-committed");
+    struct cluster *c = cluster_new(_i);
+    cluster_tick(c, 25);
+    cluster_isolate(c, 1, true);
+    uint64_t lost = cluster_propose(c, 1, "never-committed");
     ck_assert_uint_lt(vsmr_log_commit_index(c->node[1]), lost);
-    tick(c, 40);                 /* 2 and 3 elect the backup */
-    ck_assert_uint_eq(leader_of(c), 2);
-    uint64_t kept = propose_bytes(c, 2, "committed");
+    cluster_tick(c, 40);                 /* 2 and 3 elect the backup */
+    ck_assert_uint_eq(cluster_leader(c), 2);
+    uint64_t kept = cluster_propose(c, 2, "committed");
     ck_assert_uint_eq(kept, lost + 1);   /* the new leader's NOOP is at lost */
-    isolate(c, 1, false);
-    tick(c, 5);
+    cluster_isolate(c, 1, false);
+    cluster_tick(c, 5);
     const struct vsmr_entry *e = vsmr_log_entry(c->node[1], lost);
     ck_assert_int_eq(e->type, VSMR_ENTRY_NOOP);
     ck_assert_uint_eq(e->term, vsmr_log_term(c->node[2]));
-    ck_assert(entry_is(c->node[1], kept, "committed"));
+    ck_assert(cluster_entry_is(c->node[1], kept, "committed"));
     ck_assert_uint_ge(vsmr_log_commit_index(c->node[1]), kept);
     cluster_free(c);
 }
@@ -227,7 +86,7 @@ static int feed(struct vsmr_log *l, uint8_t type, uint32_t from,
 
 START_TEST(old_term_entry_commits_only_under_current_term)
 {
-    struct vsmr_log *l = make_node(1, 7);
+    struct vsmr_log *l = cluster_make_node(1, 7, false);
     struct vsmr_entry old[2] = {{.index = 1, .term = 1},
                                 {.index = 2, .term = 2}};
     struct vsmr_log_persisted p = {.hs = {.term = 2}, .entries = old,
@@ -251,12 +110,12 @@ END_TEST
 
 START_TEST(isolated_leader_steps_down)
 {
-    struct cluster *c = cluster_new();
-    tick(c, 25);
-    ck_assert_uint_eq(leader_of(c), 1);
-    isolate(c, 1, true);
+    struct cluster *c = cluster_new(_i);
+    cluster_tick(c, 25);
+    ck_assert_uint_eq(cluster_leader(c), 1);
+    cluster_isolate(c, 1, true);
     c->down[2] = c->down[3] = true;   /* only node 1 ticks */
-    tick(c, 21);
+    cluster_tick(c, 21);
     ck_assert_int_ne(vsmr_log_role(c->node[1]), VSMR_LOG_LEADER);
     cluster_free(c);
 }
@@ -264,15 +123,15 @@ END_TEST
 
 START_TEST(pre_vote_keeps_partitioned_term)
 {
-    struct cluster *c = cluster_new();
-    tick(c, 25);
+    struct cluster *c = cluster_new(_i);
+    cluster_tick(c, 25);
     uint64_t term = vsmr_log_term(c->node[1]);
-    isolate(c, 3, true);
-    tick(c, 200);
+    cluster_isolate(c, 3, true);
+    cluster_tick(c, 200);
     ck_assert_uint_eq(vsmr_log_term(c->node[3]), term);
-    isolate(c, 3, false);
-    tick(c, 5);
-    ck_assert_uint_eq(leader_of(c), 1);
+    cluster_isolate(c, 3, false);
+    cluster_tick(c, 5);
+    ck_assert_uint_eq(cluster_leader(c), 1);
     ck_assert_uint_eq(vsmr_log_term(c->node[1]), term);
     cluster_free(c);
 }
@@ -280,42 +139,42 @@ END_TEST
 
 START_TEST(compacted_entries_reach_follower_as_snapshot)
 {
-    struct cluster *c = cluster_new();
-    tick(c, 25);
-    isolate(c, 3, true);
+    struct cluster *c = cluster_new(_i);
+    cluster_tick(c, 25);
+    cluster_isolate(c, 3, true);
     uint64_t last = 0;
     for (int i = 0; i < 20; i++)
-        last = propose_bytes(c, 1, "input");
-    tick(c, 2);
+        last = cluster_propose(c, 1, "input");
+    cluster_tick(c, 2);
     ck_assert_uint_ge(c->applied[1], last);
     ck_assert_int_eq(vsmr_log_compact(c->node[1], last - 3), 0);
     ck_assert_int_eq(vsmr_log_compact(c->node[1], last + 5), VSMR_ERANGE);
     ck_assert_uint_eq(vsmr_log_first_index(c->node[1]), last - 2);
-    isolate(c, 3, false);
-    tick(c, 5);
+    cluster_isolate(c, 3, false);
+    cluster_tick(c, 5);
     ck_assert(c->snapshot_seen[3]);
     ck_assert_uint_eq(vsmr_log_first_index(c->node[3]), last - 2);
     ck_assert_uint_eq(vsmr_log_commit_index(c->node[3]),
                       vsmr_log_commit_index(c->node[1]));
-    ck_assert(entry_is(c->node[3], last, "input"));
+    ck_assert(cluster_entry_is(c->node[3], last, "input"));
     cluster_free(c);
 }
 END_TEST
 
 START_TEST(witness_leads_only_until_a_vm_replica_catches_up)
 {
-    struct cluster *c = cluster_new();
-    tick(c, 25);
+    struct cluster *c = cluster_new(_i);
+    cluster_tick(c, 25);
     c->cut[1][2] = c->cut[2][1] = true;   /* backup falls behind */
-    uint64_t last = propose_bytes(c, 1, "only-on-1-and-3");
-    tick(c, 2);
+    uint64_t last = cluster_propose(c, 1, "only-on-1-and-3");
+    cluster_tick(c, 2);
     ck_assert_uint_ge(vsmr_log_commit_index(c->node[3]), last);
     c->down[1] = true;                    /* the primary dies */
-    isolate(c, 1, true);
+    cluster_isolate(c, 1, true);
     bool witness_led = false;
-    for (int t = 0; t < 100 && leader_of(c) != 2; t++) {
-        tick(c, 1);
-        if (leader_of(c) == 3) {
+    for (int t = 0; t < 100 && cluster_leader(c) != 2; t++) {
+        cluster_tick(c, 1);
+        if (cluster_leader(c) == 3) {
             witness_led = true;
             ck_assert(vsmr_log_leader_is_witness(c->node[3]));
             struct vsmr_entry e = {.type = VSMR_ENTRY_NORMAL};
@@ -324,20 +183,20 @@ START_TEST(witness_leads_only_until_a_vm_replica_catches_up)
         }
     }
     ck_assert(witness_led);                  /* 2 alone could not win */
-    ck_assert_uint_eq(leader_of(c), 2);      /* and it handed over */
-    ck_assert(entry_is(c->node[2], last, "only-on-1-and-3"));
+    ck_assert_uint_eq(cluster_leader(c), 2);      /* and it handed over */
+    ck_assert(cluster_entry_is(c->node[2], last, "only-on-1-and-3"));
     ck_assert(!vsmr_log_leader_is_witness(c->node[2]));
-    propose_bytes(c, 2, "after-failover");
+    cluster_propose(c, 2, "after-failover");
     cluster_free(c);
 }
 END_TEST
 
 START_TEST(hostile_messages_are_refused)
 {
-    struct cluster *c = cluster_new();
-    tick(c, 25);
-    uint64_t i = propose_bytes(c, 1, "committed");
-    tick(c, 2);
+    struct cluster *c = cluster_new(_i);
+    cluster_tick(c, 25);
+    uint64_t i = cluster_propose(c, 1, "committed");
+    cluster_tick(c, 2);
     struct vsmr_log *f = c->node[2];
     uint64_t term = vsmr_log_term(f);
     struct vsmr_entry bad = {.index = i, .term = term + 1, .type = 1,
@@ -348,8 +207,8 @@ START_TEST(hostile_messages_are_refused)
                          .log_term = vsmr_log_entry(f, i - 1)->term};
     /* a rewrite of committed entry i is ignored, never applied */
     ck_assert_int_eq(vsmr_log_step(f, &m), 0);
-    ck_assert(entry_is(f, i, "committed"));
-    drive(c, 2);
+    ck_assert(cluster_entry_is(f, i, "committed"));
+    cluster_drive(c, 2);
     m.to = 3;
     ck_assert_int_eq(vsmr_log_step(f, &m), VSMR_EPROTO);   /* not for me */
     m.to = 2;
@@ -365,15 +224,15 @@ START_TEST(hostile_messages_are_refused)
     struct vsmr_log_stats st;
     vsmr_log_stats(f, &st);
     ck_assert_uint_eq(st.msgs_rejected, 4);
-    ck_assert(entry_is(f, i, "committed"));
+    ck_assert(cluster_entry_is(f, i, "committed"));
     cluster_free(c);
 }
 END_TEST
 
 START_TEST(learner_never_votes)
 {
-    struct vsmr_log_config cfg = {.id = 2, .n_nodes = N, .learner = true};
-    memcpy(cfg.kinds, kinds, sizeof kinds);
+    struct vsmr_log_config cfg = {.id = 2, .n_nodes = CLUSTER_N, .learner = true};
+    memcpy(cfg.kinds, cluster_kinds, sizeof cluster_kinds);
     struct vsmr_log *l;
     ck_assert_int_eq(vsmr_log_new(&cfg, &l), 0);
     for (int t = 0; t < 100; t++)
@@ -397,7 +256,7 @@ END_TEST
 START_TEST(bad_config_is_refused)
 {
     struct vsmr_log_config cfg = {.id = 4, .n_nodes = 3};
-    memcpy(cfg.kinds, kinds, sizeof kinds);
+    memcpy(cfg.kinds, cluster_kinds, sizeof cluster_kinds);
     struct vsmr_log *l = (struct vsmr_log *)1;
     ck_assert_int_eq(vsmr_log_new(&cfg, &l), VSMR_EINVAL);
     ck_assert_ptr_null(l);
@@ -412,15 +271,15 @@ int main(void)
 {
     Suite *s = suite_create("log");
     TCase *tc = tcase_create("log");
-    tcase_add_test(tc, primary_wins_first_election);
-    tcase_add_test(tc, proposals_commit_and_apply_everywhere);
-    tcase_add_test(tc, conflicting_suffix_is_truncated);
+    tcase_add_loop_test(tc, primary_wins_first_election, 0, 2);
+    tcase_add_loop_test(tc, proposals_commit_and_apply_everywhere, 0, 2);
+    tcase_add_loop_test(tc, conflicting_suffix_is_truncated, 0, 2);
     tcase_add_test(tc, old_term_entry_commits_only_under_current_term);
-    tcase_add_test(tc, isolated_leader_steps_down);
-    tcase_add_test(tc, pre_vote_keeps_partitioned_term);
-    tcase_add_test(tc, compacted_entries_reach_follower_as_snapshot);
-    tcase_add_test(tc, witness_leads_only_until_a_vm_replica_catches_up);
-    tcase_add_test(tc, hostile_messages_are_refused);
+    tcase_add_loop_test(tc, isolated_leader_steps_down, 0, 2);
+    tcase_add_loop_test(tc, pre_vote_keeps_partitioned_term, 0, 2);
+    tcase_add_loop_test(tc, compacted_entries_reach_follower_as_snapshot, 0, 2);
+    tcase_add_loop_test(tc, witness_leads_only_until_a_vm_replica_catches_up, 0, 2);
+    tcase_add_loop_test(tc, hostile_messages_are_refused, 0, 2);
     tcase_add_test(tc, learner_never_votes);
     tcase_add_test(tc, bad_config_is_refused);
     suite_add_tcase(s, tc);

@@ -152,9 +152,10 @@ static int run(const struct options *o, const struct vsmr_config *cfg,
         rc = control_start(cfg->control, l, n, &ctl);
     if (rc == VSMR_OK) {
         logline(VSMR_LOG_INFO, "started", "kind=%s peers=%u encrypt=%s "
-                "control=%s version=%s", vsmr_role_name(cfg->role),
-                cfg->n_peers, cfg->encrypt ? "on" : "off", cfg->control,
-                VSMR_VERSION);
+                "lazy_witness=%s control=%s version=%s",
+                vsmr_role_name(cfg->role), cfg->n_peers,
+                cfg->encrypt ? "on" : "off", cfg->lazy_witness ? "on" : "off",
+                cfg->control, VSMR_VERSION);
         rc = loop_run(l);
     }
     if (rc < 0)

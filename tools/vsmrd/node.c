@@ -327,6 +327,7 @@ static int open_core(struct node *n, bool bootstrap)
         .heartbeat_ticks = n->cfg.heartbeat_ticks,
         .log_capacity = LOG_CAPACITY,
         .learner = fresh && !bootstrap,
+        .lazy_witness = n->cfg.lazy_witness,
     };
     randombytes_buf(&lc.seed, sizeof lc.seed);
     for (uint32_t i = 0; i < n->cfg.n_peers; i++)

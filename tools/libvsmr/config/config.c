@@ -169,6 +169,11 @@ static int k_fsync(struct parse_ctx *p, const char *v)
     return set_bool(p, v, &p->c->fsync, "fsync");
 }
 
+static int k_lazy_witness(struct parse_ctx *p, const char *v)
+{
+    return set_bool(p, v, &p->c->lazy_witness, "lazy_witness");
+}
+
 static int k_tick_ms(struct parse_ctx *p, const char *v)
 {
     return set_u32(p, v, 1, 1000, &p->c->tick_ms, "tick_ms");
@@ -290,6 +295,7 @@ static const struct {
     {"log_level", k_log_level},
     {"encrypt", k_encrypt},
     {"fsync", k_fsync},
+    {"lazy_witness", k_lazy_witness},
     {"tick_ms", k_tick_ms},
     {"election_ticks", k_election_ticks},
     {"heartbeat_ticks", k_heartbeat_ticks},
@@ -376,6 +382,7 @@ static void set_defaults(struct vsmr_config *c, const char *name)
     c->log_level = VSMR_LOG_INFO;
     c->encrypt = true;
     c->fsync = true;
+    c->lazy_witness = true;
     c->tick_ms = 10;
 }
 

@@ -48,6 +48,7 @@ struct vsmr_config {
     int log_level;                    /* enum vsmr_log_level */
     bool encrypt;
     bool fsync;
+    bool lazy_witness;                /* witness APPENDs in batches */
     uint32_t tick_ms;
     uint32_t election_ticks;
     uint32_t heartbeat_ticks;

@@ -129,7 +129,17 @@ struct vsmr_log_config {
     /* Restarted with no persisted state: store and acknowledge entries but
      * never vote or campaign until vsmr_log_set_voter() (docs/log.md). */
     bool learner;
+    /* Thrifty replication: while the VM-running followers that keep up
+     * make a majority with the leader, witnesses get APPENDs in batches
+     * (every tick, or once VSMR_LOG_LAZY_ENTRIES / _BYTES are pending)
+     * instead of one per proposal (docs/log.md, "Lazy witness"). */
+    bool lazy_witness;
 };
+
+/* A lazy witness's batch leaves at the next tick or once this much is
+ * pending, whichever comes first. */
+#define VSMR_LOG_LAZY_ENTRIES 256u
+#define VSMR_LOG_LAZY_BYTES   (256u * 1024)
 
 /* What must be durable before any message of the same batch is sent. */
 struct vsmr_log_hard_state {
@@ -181,6 +191,7 @@ struct vsmr_log_stats {
     uint64_t msgs_rejected;    /* step() refused a hostile message */
     uint64_t elections;        /* campaigns started (pre-vote included) */
     uint64_t appends_merged;   /* APPENDs folded into a queued one */
+    uint64_t appends_deferred; /* proposals a lazy witness got later */
 };
 
 struct vsmr_log;

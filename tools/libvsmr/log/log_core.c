@@ -210,6 +210,7 @@ static void tick_leader(struct vsmr_log *l)
             return;
         }
     }
+    lazy_tick(l);
     if (l->heartbeat_elapsed >= l->cfg.heartbeat_ticks) {
         l->heartbeat_elapsed = 0;
         send_heartbeats(l);
@@ -273,10 +274,12 @@ int vsmr_log_propose(struct vsmr_log *l, const struct vsmr_entry *ents,
     if (l->store.last - l->commit + n > l->store.cap / 2)
         return vsmr_fail(VSMR_EAGAIN, "%llu entries await commit",
                          (unsigned long long)(l->store.last - l->commit));
+    size_t bytes = 0;
     for (size_t i = 0; i < n; i++) {
         int rc = check_proposal(&ents[i], i);
         if (rc)
             return rc;
+        bytes += ents[i].len;
     }
     if (first_index)
         *first_index = l->store.last + 1;
@@ -285,6 +288,7 @@ int vsmr_log_propose(struct vsmr_log *l, const struct vsmr_entry *ents,
         if (rc)
             return rc;
     }
+    lazy_note_proposed(l, bytes);
     broadcast_append(l);
     return VSMR_OK;
 }

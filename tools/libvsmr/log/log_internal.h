@@ -17,6 +17,11 @@ struct peer {
     bool probing;         /* one APPEND at a time until a match is found */
     bool active;          /* heard from it in this check-quorum window */
     bool vote_granted, vote_rejected;
+    /* lazy witness (log_lazy.c) */
+    uint64_t tick_mark;   /* next - 1 at the last tick */
+    bool lagging;         /* had not acknowledged tick_mark a tick later */
+    uint32_t silent;      /* ticks since it last sent us anything */
+    uint64_t lazy_bytes;  /* entry bytes proposed since its last APPEND */
 };
 
 /* A queued message; APPEND entries are attached at ready() time from the
@@ -113,6 +118,13 @@ void handle_append_response(struct vsmr_log *l, const struct vsmr_msg *m);
 bool maybe_commit(struct vsmr_log *l);
 void maybe_transfer_from_witness(struct vsmr_log *l);
 void send_timeout_now_if_ready(struct vsmr_log *l);
+
+/* log_lazy.c (leader side: which APPENDs may wait for a batch) */
+bool append_may_wait(struct vsmr_log *l, uint32_t to);
+bool lazy_batch_due(struct vsmr_log *l, uint32_t to);
+void lazy_note_proposed(struct vsmr_log *l, size_t bytes);
+void lazy_note_sent(struct vsmr_log *l, uint32_t to);
+void lazy_tick(struct vsmr_log *l);
 
 /* log_follow.c (follower side) */
 int handle_append(struct vsmr_log *l, const struct vsmr_msg *m);

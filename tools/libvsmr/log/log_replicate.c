@@ -2,7 +2,8 @@
  * log_replicate.c - the leader's side of replication: APPENDs with
  * optimistic pipelining, backtracking on rejection, retransmission on
  * heartbeats that saw no progress, commit by majority, and leadership
- * transfer away from the witness.
+ * transfer away from the witness. Which APPENDs may wait for a lazy
+ * witness's batch is decided in log_lazy.c.
  */
 #include <string.h>
 
@@ -58,6 +59,7 @@ void send_append(struct vsmr_log *l, uint32_t to)
     send_append_at(l, to, p->next - 1, n);
     if (!p->probing)
         p->next += n;   /* pipeline: assume it arrives */
+    lazy_note_sent(l, to);
 }
 
 /* An empty APPEND at the follower's match point: always accepted by a
@@ -97,15 +99,20 @@ void broadcast_append(struct vsmr_log *l)
 {
     FOR_EACH_PEER(l, to) {
         struct peer *p = peer_of(l, to);
-        if (!p->probing && p->next <= l->store.last)
+        if (p->probing || p->next > l->store.last)
+            continue;
+        if (lazy_batch_due(l, to))
             send_append(l, to);
+        else
+            l->stats.appends_deferred++;
     }
 }
 
+/* A lazy witness learns the commit index with its next batch. */
 void broadcast_commit(struct vsmr_log *l)
 {
     FOR_EACH_PEER(l, to)
-        if (!peer_of(l, to)->probing)
+        if (!peer_of(l, to)->probing && !append_may_wait(l, to))
             send_empty_append(l, to);
 }
 
@@ -197,7 +204,8 @@ void handle_append_response(struct vsmr_log *l, const struct vsmr_msg *m)
     /* Send more only on progress: a follower whose store is full answers
      * without taking anything, and resending at once would spin; the
      * heartbeat's stall rule retries it at heartbeat pace. */
-    if ((progress || was_probing) && p->next <= l->store.last)
+    if ((progress || was_probing) && p->next <= l->store.last &&
+        lazy_batch_due(l, m->from))
         send_append(l, m->from);
     if (m->from == l->transfer_to)
         send_timeout_now_if_ready(l);

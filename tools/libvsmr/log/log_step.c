@@ -157,7 +157,9 @@ int vsmr_log_step(struct vsmr_log *l, const struct vsmr_msg *m)
         return reject_msg(l, why, m);
     if (!apply_term_rules(l, m))
         return VSMR_OK;
-    if (l->role == VSMR_LOG_LEADER)
+    if (l->role == VSMR_LOG_LEADER) {
         peer_of(l, m->from)->active = true;
+        peer_of(l, m->from)->silent = 0;
+    }
     return dispatch(l, m);
 }

@@ -1,9 +1,9 @@
 /*
  * transport.h - how replicas exchange messages: a table of operations
- * (like SQLite's VFS) that the TCP transport implements today and an RDMA
- * transport later. A transport moves opaque messages (the log's wire
- * encoding) between peers numbered 1..VSMR_MAX_PEERS; it never looks
- * inside them and never includes the log core.
+ * (like SQLite's VFS) that the tcp, rdma and auto (rdma or tcp, agreed
+ * per peer) transports implement. A transport moves opaque messages (the
+ * log's wire encoding) between peers numbered 1..VSMR_MAX_PEERS; it never
+ * looks inside them and never includes the log core.
  *
  * Threading: one thread (the daemon's event loop) calls everything.
  * Delivery: in order per peer while a connection lasts; a message queued

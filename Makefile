@@ -7,7 +7,7 @@
 #   make fuzz       run every fuzz target for FUZZ_SECONDS each
 #   make lab        build the Xen-in-QEMU lab images;  make lab-check  runs it
 #   make lab-bench  per-sync pause in the lab: VSMR (1, 2 threads) vs xl remus
-#   make lab-rdma   the RDMA transport on soft-RoCE in one QEMU guest
+#   make lab-rdma   the RDMA transport on soft-RoCE: two QEMU guests as hosts
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages everything needs
 #
@@ -179,7 +179,7 @@ lab-bench: lab
 	  grep -h '^PAUSE-BENCH' build/lab/pause/pause.log | cut -d' ' -f2- | \
 	  awk '{ for (i = 1; i <= NF; i++) printf "%-13s ", $$i; print "" }'; exit $$rc
 
-# --- the RDMA lab (soft-RoCE inside one QEMU guest) ------------------------
+# --- the RDMA lab (soft-RoCE, two QEMU guests) -----------------------------
 
 $(BUILD)/lab/%: tests/lab/rdma/%.c $(LIBA)
 	@mkdir -p $(dir $@)

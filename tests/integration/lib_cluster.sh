@@ -60,20 +60,25 @@ link_set() {  # link_set A B up|down
   fi
 }
 
+# Node N's address; a topology (VSMR_IT_TOPOLOGY) may place nodes elsewhere
+# and slow the timing down (VSMR_IT_ELECTION_TICKS, _HEARTBEAT_TICKS,
+# _IDLE_MS) for links with a long round trip.
+node_ip() { echo "10.77.0.10$1"; }
+
 write_config() {  # write_config NODE KEYFILE
   cat > "$WORK/n$1.conf" <<EOC
 # node $1 of the integration cluster
 id = $1
-peer.1 = 10.77.0.101:7001 primary
-peer.2 = 10.77.0.102:7001 backup
-peer.3 = 10.77.0.103:7001 witness
+peer.1 = $(node_ip 1):7001 primary
+peer.2 = $(node_ip 2):7001 backup
+peer.3 = $(node_ip 3):7001 witness
 key_file = $2
 control = $WORK/n$1.sock
 data_dir = $WORK/d$1
 tick_ms = 10
-election_ticks = 30
-heartbeat_ticks = 3
-idle_timeout_ms = 1500
+election_ticks = ${VSMR_IT_ELECTION_TICKS:-30}
+heartbeat_ticks = ${VSMR_IT_HEARTBEAT_TICKS:-3}
+idle_timeout_ms = ${VSMR_IT_IDLE_MS:-1500}
 EOC
 }
 

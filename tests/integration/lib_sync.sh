@@ -54,3 +54,14 @@ expect_clean_client() {
   [ "$lost" = 0 ] && [ "$contra" = 0 ] || { tail -n 30 "$1"; fail "the client found lost or contradicted writes"; }
   [ "${acked:-0}" -gt 0 ] || { tail -n 20 "$1"; fail "nothing was acknowledged"; }
 }
+
+# expect_epochs_clean MIN: neither replica aborted an epoch (in verify mode:
+# memory was equal after each) and the primary committed more than MIN;
+# sets E to the primary's committed epochs.
+expect_epochs_clean() {
+  for n in 1 2; do
+    [ "$(sync_field $n aborted)" = 0 ] || fail "node $n aborted an epoch: $(sync_field $n last_reason)"
+  done
+  E=$(sync_field 1 committed_epoch)
+  [ "${E:-0}" -gt "$1" ] || fail "only ${E:-0} epochs committed"
+}

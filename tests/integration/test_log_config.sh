@@ -60,6 +60,8 @@ expect 0 "ok (node 2, backup, 3 peers)" --id 2
 expect 2 "--id '0' is not in" --id 0
 expect 2 "--role 'boss' is not" --role boss
 { good; echo "transport = carrier-pigeon"; } > "$W/c.conf"; expect 1 "c.conf:8: transport 'carrier-pigeon' is not known (known: tcp, rdma, auto)"
+{ good; echo "auto_rdma_window_ms = 50"; } > "$W/c.conf"; expect 1 "c.conf:8: auto_rdma_window_ms"
+{ good; echo "auto_rdma_window_ms = 2000"; } > "$W/c.conf"; expect 0 "ok (node 1, primary, 3 peers)"
 { good; echo "transport = rdma"; } > "$W/c.conf"; expect 0 "ok (node 1, primary, 3 peers)"
 # Transport selection happens at start. Without an RDMA device (as on the
 # CI hosts; the RDMA lab covers the other case): explicit rdma refuses to

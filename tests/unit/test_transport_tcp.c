@@ -5,7 +5,9 @@
  * restarted peer is reconnected; errors for unknown peers, over-long
  * messages and a full send queue are the documented ones. Every case runs
  * twice: with the transport's own (nested) epoll fd, and with its sockets
- * in the owner's loop (cfg.loop), as vsmrd runs it.
+ * in the owner's loop (cfg.loop), as vsmrd runs it. They run a third time
+ * through the auto transport on a host without RDMA (its tcp instance
+ * only), which must also log one transport_selected line per peer.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -28,6 +30,7 @@ struct side {
     bool up;
     char last_log[512];
     unsigned auth_logs;
+    unsigned selected_logs;    /* auto: event=transport_selected ... tcp */
 };
 
 static const struct vsmr_transport_ops *ops;
@@ -113,6 +116,9 @@ static void on_log(void *ctx, enum vsmr_log_level lvl, const char *line)
     snprintf(s->last_log, sizeof s->last_log, "%s", line);
     if (strstr(line, "event=auth_refused"))
         s->auth_logs++;
+    if (strstr(line, "event=transport_selected") &&
+        strstr(line, "transport=tcp"))
+        s->selected_logs++;
 }
 
 static void addr_of(uint32_t id, struct sockaddr_storage *ss, socklen_t *len)
@@ -190,6 +196,13 @@ static void setup(void)
     base_port = (uint16_t)(20000 + (getpid() * 7 + rand() % 1000) % 20000);
 }
 
+static void setup_auto(void)
+{
+    setup();
+    ops = vsmr_transport_find("auto");
+    ck_assert_ptr_nonnull(ops);
+}
+
 static void setup_loop(void)
 {
     setup();
@@ -234,6 +247,9 @@ START_TEST(messages_arrive_in_order_and_batched)
     ck_assert_uint_lt(st.frames_sent, total / 10);   /* batched */
     if (use_loop)
         ck_assert_uint_gt(owner_events, 0);
+    ck_assert_str_eq(st.transport, "tcp");
+    if (strcmp(ops->name, "auto") == 0)   /* once per peer, on each side */
+        ck_assert(a.selected_logs == 1 && b.selected_logs == 1);
     ops->close(a.t);
     ops->close(b.t);
 }
@@ -327,27 +343,28 @@ START_TEST(bad_config_rejected)
 }
 END_TEST
 
-int main(void)
+/* The cases every variant runs: plain tcp, tcp in the owner's loop, auto. */
+static TCase *cases(const char *name, void (*fixture)(void))
 {
-    srand((unsigned)time(NULL));
-    Suite *s = suite_create("transport_tcp");
-    TCase *tc = tcase_create("tcp");
-    tcase_add_checked_fixture(tc, setup, NULL);
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, fixture, NULL);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, messages_arrive_in_order_and_batched);
     tcase_add_test(tc, wrong_key_is_refused_and_logged);
     tcase_add_test(tc, restarted_peer_is_reconnected);
     tcase_add_test(tc, send_errors);
+    return tc;
+}
+
+int main(void)
+{
+    srand((unsigned)time(NULL));
+    Suite *s = suite_create("transport_tcp");
+    TCase *tc = cases("tcp", setup);
     tcase_add_test(tc, bad_config_rejected);
     suite_add_tcase(s, tc);
-    TCase *tl = tcase_create("tcp_owner_loop");
-    tcase_add_checked_fixture(tl, setup_loop, NULL);
-    tcase_set_timeout(tl, 60);
-    tcase_add_test(tl, messages_arrive_in_order_and_batched);
-    tcase_add_test(tl, wrong_key_is_refused_and_logged);
-    tcase_add_test(tl, restarted_peer_is_reconnected);
-    tcase_add_test(tl, send_errors);
-    suite_add_tcase(s, tl);
+    suite_add_tcase(s, cases("tcp_owner_loop", setup_loop));
+    suite_add_tcase(s, cases("auto_without_rdma", setup_auto));
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -378,6 +378,7 @@ static int open_transport(struct node *n, const uint8_t *key)
         .max_message = VSMR_WIRE_MAX_FRAME,
         .send_queue_limit = 32u << 20,   /* a sync's pages in flight */
         .idle_timeout_ms = n->cfg.idle_timeout_ms,
+        .auto_window_ms = n->cfg.auto_rdma_window_ms,
         .loop = {.add = loop_add_fd, .mod = loop_mod_fd, .del = loop_del_fd,
                  .ctx = n->loop},
     };
@@ -394,7 +395,7 @@ static int open_transport(struct node *n, const uint8_t *key)
         .on_message = on_message, .on_peer = on_peer,
         .log = on_transport_log, .ctx = n,
     };
-    char why[160];
+    char why[256];
     int rc = vsmr_transport_select(n->cfg.transport, &n->tops, why,
                                    sizeof why);
     if (rc < 0)
@@ -525,9 +526,10 @@ static void peer_status(struct node *n, uint32_t id, struct strbuf *out)
     bool leader = vsmr_log_role(n->log) == VSMR_LOG_LEADER;
     int64_t ago = st.last_contact_ms < 0 ? -1
                                          : vsmr_now_ms() - st.last_contact_ms;
-    sb_printf(out, "peer=%u kind=%s addr=%s connected=%s ", id,
+    sb_printf(out, "peer=%u kind=%s addr=%s connected=%s transport=%s ", id,
               vsmr_role_name(n->cfg.peers[id].role), n->cfg.peers[id].text,
-              st.connected ? "yes" : "no");
+              st.connected ? "yes" : "no",
+              st.transport ? st.transport : n->tops->name);
     if (leader)
         sb_printf(out, "match=%llu ", (unsigned long long)n->match[id]);
     else

@@ -1,8 +1,13 @@
 #!/bin/sh
-# guest-test.sh - runs inside the RDMA lab guest (copied to /lab by run.sh):
-# the transport program over rxe on a veth pair, the log's integration
-# test with three vsmrd on rdma, the sync engine with its page frames over
-# rdma (and tcp), then work counts of rdma and tcp. Prints "LAB PASS name" / "LAB FAIL name" lines.
+# guest-test.sh - runs inside the RDMA lab guests (copied to /lab by
+# run.sh). Host B (LABHOST=b) only serves host A (hostb.sh). Host A runs,
+# inside itself, the transport program over rxe on a veth pair, the sync
+# engine with its page frames over rdma (and tcp) and the work counts of
+# rdma and tcp; then, between the two hosts (topology_2host.sh): the log's
+# integration test with every node on rdma, a sync of sim guests in
+# verify mode over rdma, and `transport = auto` choosing rdma between the
+# hosts and tcp to a witness without RDMA. Prints "LAB PASS name" /
+# "LAB FAIL name" lines.
 export PATH=/opt/vsmr/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LD_LIBRARY_PATH=/opt/vsmr/lib
 export VSMR_BIN=/opt/vsmr/bin
@@ -19,8 +24,9 @@ run() {  # run NAME TIMEOUT CMD...
   timeout "$t" "$@"; rc=$?
   result "$n" "$rc" $(( $(date +%s) - s ))
 }
-echo "LAB guest up at $(up)s, kernel $(uname -r), $(nproc) cpus"
+echo "LAB guest ${LABHOST:-a} up at $(up)s, kernel $(uname -r), $(nproc) cpus, $(free -m | awk '/Mem:/{print $2}') MiB"
 mkdir -p /run/netns /var/run
+if [ "${LABHOST:-a}" = b ]; then /lab/hostb.sh; exit 0; fi
 
 ip link set lo up
 ip link add va type veth peer name vb
@@ -28,9 +34,23 @@ ip addr add 192.168.77.1/24 dev va
 ip addr add 192.168.77.2/24 dev vb
 ip link set va up; ip link set vb up
 rdma link add rxeva type rxe netdev va && rdma link add rxevb type rxe netdev vb
+# host A on the two-host network: node 1 on 10.0.0.1 and the witness on
+# 10.0.0.3 (both on rxe0), the auto test's witness on 10.0.9.3 (a veth
+# without RDMA)
+if [ "${LABHOST:-a}" = a ]; then
+  ip addr add 10.0.0.1/24 dev eth0
+  ip addr add 10.0.0.3/24 dev eth0
+  ip addr add 10.0.8.1/24 dev eth0   # drives host B (lab_remote.sh)
+  ip link set eth0 up
+  rdma link add rxe0 type rxe netdev eth0
+  ip link add wa type veth peer name wb
+  ip addr add 10.0.9.3/32 dev wa
+  ip link set wa up; ip link set wb up
+  . /lab/lab_remote.sh
+fi
 rdma link show
 
-TESTS=${LABTESTS:-xfer,log,sync,counts}
+TESTS=${LABTESTS:-xfer,sync,counts,log2,sync2,auto2}
 # it NAME SCRIPT: one of the project's integration tests, with every node on
 # transport = rdma (topology_rxe.sh), and proof that rdma connections formed
 it() {
@@ -42,6 +62,18 @@ it() {
   [ "${n:-0}" -gt 0 ]; result "$1-used-rdma" $? 0
   cd /
 }
+# it2 NAME SCRIPT: a test between the two hosts (topology_2host.sh)
+it2() {
+  cd /lab || return
+  VSMR_IT_TOPOLOGY=/lab/topology_2host.sh run "$1" 900 \
+    sh -c "sh $2 > /tmp/$1.out 2>&1; rc=\$?; cat /tmp/$1.out; exit \$rc"
+  cd /
+}
+case ",$TESTS," in *,log2,*|*,sync2,*|*,auto2,*)
+  s=$(date +%s); n=0
+  until rx true >/dev/null 2>&1 || [ $n -ge 600 ]; do usleep 100000; n=$((n + 1)); done
+  rx true >/dev/null; result host-b-answers $? $(( $(date +%s) - s ))
+  ;; esac
 case ",$TESTS," in *,xfer,*)
   run xfer-rdma 300 rdma_xfer rdma 192.168.77.1:7001 192.168.77.2:7001
   ;; esac
@@ -56,6 +88,19 @@ case ",$TESTS," in *,counts,*)
   run counts-rdma 600 rdma_xfer rdma 192.168.77.1:7002 192.168.77.2:7002 counts
   run counts-tcp 600 rdma_xfer tcp 192.168.77.1:7003 192.168.77.2:7003 counts
   ;; esac
+case ",$TESTS," in *,log2,*)
+  it2 log-cluster-2hosts tests/integration/test_log_cluster.sh
+  n=$(sed -n 's/^RDMA-CONNECTS //p' /tmp/log-cluster-2hosts.out)
+  echo "LAB log-cluster-2hosts: ${n:-0} rdma connections logged"
+  [ "${n:-0}" -gt 0 ]; result log-cluster-2hosts-used-rdma $? 0
+  ;; esac
+case ",$TESTS," in *,sync2,*)
+  it2 sync-2hosts twohost_sync.sh
+  ;; esac
+case ",$TESTS," in *,auto2,*)
+  it2 auto-2hosts twohost_auto.sh
+  ;; esac
+[ "${LABHOST:-a}" = a ] && rx "touch /tmp/lab-stop" >/dev/null 2>&1
 rdma statistic show link rxeva/1 2>/dev/null | tr ' ' '\n' | paste - - |
   awk '$2 != 0' | tr '\n' ' '; echo
 echo "LAB SUMMARY pass=$pass fail=$fail uptime=$(up)s"

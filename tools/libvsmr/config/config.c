@@ -195,6 +195,12 @@ static int k_idle_timeout_ms(struct parse_ctx *p, const char *v)
                    "idle_timeout_ms");
 }
 
+static int k_auto_rdma_window_ms(struct parse_ctx *p, const char *v)
+{
+    return set_u32(p, v, 100, 60000, &p->c->auto_rdma_window_ms,
+                   "auto_rdma_window_ms");
+}
+
 static int k_guest(struct parse_ctx *p, const char *v)
 {
     if (strlen(v) >= sizeof p->c->guest)
@@ -294,6 +300,7 @@ static const struct {
     {"election_ticks", k_election_ticks},
     {"heartbeat_ticks", k_heartbeat_ticks},
     {"idle_timeout_ms", k_idle_timeout_ms},
+    {"auto_rdma_window_ms", k_auto_rdma_window_ms},
 };
 
 /* "peer.N = ADDRESS ROLE" */

@@ -53,6 +53,8 @@ struct vsmr_config {
     uint32_t election_ticks;
     uint32_t heartbeat_ticks;
     uint32_t idle_timeout_ms;
+    uint32_t auto_rdma_window_ms;     /* transport auto: one rdma attempt
+                                         (0: the transport's 3000) */
 
     /* The guest side (primary and backup; a witness runs no guest). */
     char guest[128];                  /* "sim:pages=N,workers=W", "" = none */

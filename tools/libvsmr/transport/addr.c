@@ -100,6 +100,7 @@ const struct vsmr_transport_ops *vsmr_transport_find(const char *name)
     static const struct vsmr_transport_ops *const all[] = {
         &vsmr_transport_tcp_ops,
         &vsmr_transport_rdma_ops,
+        &vsmr_transport_auto_ops,
     };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(all[i]->name, name) == 0)

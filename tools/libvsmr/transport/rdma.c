@@ -36,14 +36,10 @@ int vsmr_rdma_device_count(void)
 void rdma_log(struct vsmr_transport *t, enum vsmr_log_level lvl,
               const char *fmt, ...)
 {
-    if (!t->h.log)
-        return;
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsmr_transport_vlogf(&t->h, lvl, fmt, ap);
     va_end(ap);
-    t->h.log(t->h.ctx, lvl, line);
 }
 
 struct vsmr_peer_stats *rdma_stats_of(struct rdma_conn *c)
@@ -325,6 +321,7 @@ static int rdma_open_t(const struct vsmr_transport_config *cfg,
         struct rdma_peer *p = &t->peers[cfg->peers[i].id];
         p->addr = cfg->peers[i];
         p->known = true;
+        p->dial_off = cfg->dial_on_demand;
         p->backoff_ms = RDMA_BACKOFF_MIN_MS;
         p->st.last_contact_ms = -1;
     }
@@ -395,7 +392,8 @@ static void run_timers(struct vsmr_transport *t, int64_t now)
             rdma_conn_tick(c, now);
     for (uint32_t id = t->cfg.self_id + 1; id <= VSMR_MAX_PEERS; id++) {
         struct rdma_peer *p = &t->peers[id];
-        if (p->known && !p->conn && !p->dialing && now >= p->next_dial_ms)
+        if (p->known && !p->dial_off && !p->conn && !p->dialing &&
+            now >= p->next_dial_ms)
             dial(t, p);
     }
 }
@@ -443,7 +441,7 @@ static int rdma_next_timeout_t(const vsmr_transport *t)
             best = 1;   /* backlog waiting for credit or SQ space */
     for (uint32_t id = t->cfg.self_id + 1; id <= VSMR_MAX_PEERS; id++) {
         const struct rdma_peer *p = &t->peers[id];
-        if (!p->known || p->conn || p->dialing)
+        if (!p->known || p->dial_off || p->conn || p->dialing)
             continue;
         int64_t wait = p->next_dial_ms > now ? p->next_dial_ms - now : 0;
         if (best < 0 || wait < best)
@@ -463,6 +461,24 @@ static void rdma_stats_t(const vsmr_transport *t, uint32_t peer,
     *out = p->st;
     out->connected = p->conn && !p->conn->dead;
     out->queued_bytes = out->connected ? rdma_data_queued(p->conn) : 0;
+    out->transport = "rdma";
+}
+
+static void rdma_set_dial_t(vsmr_transport *t, uint32_t peer, bool on)
+{
+    if (peer <= t->cfg.self_id || peer > VSMR_MAX_PEERS ||
+        !t->peers[peer].known)
+        return;
+    struct rdma_peer *p = &t->peers[peer];
+    if (vsmr_dial_switch(&p->dial_off, on, &p->next_dial_ms, &p->backoff_ms,
+                         RDMA_BACKOFF_MIN_MS) && p->dialing && !on)
+        rdma_conn_reset(p->dialing, "dial_abandoned", VSMR_DIAL_ABANDONED);
+}
+
+static void rdma_drop_t(vsmr_transport *t, uint32_t peer, const char *reason)
+{
+    if (peer >= 1 && peer <= VSMR_MAX_PEERS && t->peers[peer].conn)
+        rdma_conn_reset(t->peers[peer].conn, "conn_closed", reason);
 }
 
 static void rdma_close_t(vsmr_transport *t)
@@ -494,4 +510,6 @@ const struct vsmr_transport_ops vsmr_transport_rdma_ops = {
     .next_timeout_ms = rdma_next_timeout_t,
     .stats = rdma_stats_t,
     .close = rdma_close_t,
+    .set_dial = rdma_set_dial_t,
+    .drop = rdma_drop_t,
 };

@@ -93,6 +93,7 @@ struct rdma_peer {
     bool known;
     struct rdma_conn *conn;
     struct rdma_conn *dialing;
+    bool dial_off;              /* set_dial(false) or dial_on_demand */
     int64_t next_dial_ms;
     unsigned backoff_ms;
     struct vsmr_peer_stats st;

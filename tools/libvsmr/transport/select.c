@@ -1,7 +1,9 @@
 /*
  * select.c - turns the configured transport name ("tcp", "rdma", "auto")
  * into a transport implementation and one sentence saying why, for the
- * daemon to log. "auto" takes rdma only when this host has an RDMA device.
+ * daemon to log. "auto" without an RDMA device is plain tcp; with one it
+ * is the auto transport (auto.c), which decides per peer and logs each
+ * peer's choice itself.
  */
 #include <stdio.h>
 #include <string.h>
@@ -47,10 +49,10 @@ int vsmr_transport_select(const char *name,
     }
     if (strcmp(name, "auto") == 0) {
         if (n > 0) {
-            *out = &vsmr_transport_rdma_ops;
-            snprintf(why, why_len, "transport=rdma reason=\"auto: RDMA device "
-                     "%s found (%d in all); every peer must run rdma too\"",
-                     dev, n);
+            *out = &vsmr_transport_auto_ops;
+            snprintf(why, why_len, "transport=auto reason=\"auto: RDMA device "
+                     "%s found (%d in all); per peer: rdma when the peer's "
+                     "rdma connection comes up, tcp otherwise\"", dev, n);
         } else {
             *out = &vsmr_transport_tcp_ops;
             snprintf(why, why_len, "transport=tcp reason=\"auto: no RDMA "

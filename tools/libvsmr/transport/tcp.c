@@ -27,14 +27,10 @@
 void tcp_log(struct vsmr_transport *t, enum vsmr_log_level lvl,
              const char *fmt, ...)
 {
-    if (!t->h.log)
-        return;
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsmr_transport_vlogf(&t->h, lvl, fmt, ap);
     va_end(ap);
-    t->h.log(t->h.ctx, lvl, line);
 }
 
 static void on_conn_event(void *arg, uint32_t events);
@@ -340,6 +336,7 @@ static int tcp_open(const struct vsmr_transport_config *cfg,
         struct tcp_peer *p = &t->peers[cfg->peers[i].id];
         p->addr = cfg->peers[i];
         p->known = true;
+        p->dial_off = cfg->dial_on_demand;
         p->backoff_ms = TCP_BACKOFF_MIN_MS;
         p->st.last_contact_ms = -1;
     }
@@ -462,7 +459,8 @@ static void run_timers(struct vsmr_transport *t, int64_t now)
             tcp_conn_tick(c, now);
     for (uint32_t id = t->cfg.self_id + 1; id <= VSMR_MAX_PEERS; id++) {
         struct tcp_peer *p = &t->peers[id];
-        if (p->known && !p->conn && !p->dialing && now >= p->next_dial_ms)
+        if (p->known && !p->dial_off && !p->conn && !p->dialing &&
+            now >= p->next_dial_ms)
             dial(t, p);
     }
 }
@@ -512,7 +510,7 @@ static int tcp_next_timeout_ms(const vsmr_transport *t)
     int64_t best = t->conns ? (int64_t)t->cfg.idle_timeout_ms / 8 : -1;
     for (uint32_t id = t->cfg.self_id + 1; id <= VSMR_MAX_PEERS; id++) {
         const struct tcp_peer *p = &t->peers[id];
-        if (!p->known || p->conn || p->dialing)
+        if (!p->known || p->dial_off || p->conn || p->dialing)
             continue;
         int64_t wait = p->next_dial_ms > now ? p->next_dial_ms - now : 0;
         if (best < 0 || wait < best)
@@ -532,6 +530,24 @@ static void tcp_stats(const vsmr_transport *t, uint32_t peer,
     *out = p->st;
     out->connected = p->conn && !p->conn->dead;
     out->queued_bytes = out->connected ? tcp_conn_queued(p->conn) : 0;
+    out->transport = "tcp";
+}
+
+static void tcp_set_dial(vsmr_transport *t, uint32_t peer, bool on)
+{
+    if (peer <= t->cfg.self_id || peer > VSMR_MAX_PEERS ||
+        !t->peers[peer].known)
+        return;
+    struct tcp_peer *p = &t->peers[peer];
+    if (vsmr_dial_switch(&p->dial_off, on, &p->next_dial_ms, &p->backoff_ms,
+                         TCP_BACKOFF_MIN_MS) && p->dialing && !on)
+        tcp_conn_reset(p->dialing, "dial_abandoned", VSMR_DIAL_ABANDONED);
+}
+
+static void tcp_drop(vsmr_transport *t, uint32_t peer, const char *reason)
+{
+    if (peer >= 1 && peer <= VSMR_MAX_PEERS && t->peers[peer].conn)
+        tcp_conn_reset(t->peers[peer].conn, "conn_closed", reason);
 }
 
 static void tcp_close(vsmr_transport *t)
@@ -563,4 +579,6 @@ const struct vsmr_transport_ops vsmr_transport_tcp_ops = {
     .next_timeout_ms = tcp_next_timeout_ms,
     .stats = tcp_stats,
     .close = tcp_close,
+    .set_dial = tcp_set_dial,
+    .drop = tcp_drop,
 };

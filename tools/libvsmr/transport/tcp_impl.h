@@ -52,6 +52,7 @@ struct tcp_peer {
     bool known;
     struct tcp_conn *conn;     /* established connection, or NULL */
     struct tcp_conn *dialing;  /* outbound attempt not yet up */
+    bool dial_off;             /* set_dial(false) or dial_on_demand */
     int64_t next_dial_ms;
     unsigned backoff_ms;
     struct vsmr_peer_stats st;

@@ -1,9 +1,9 @@
 /*
  * transport.h - how replicas exchange messages: a table of operations
- * (like SQLite's VFS) that the TCP transport implements today and an RDMA
- * transport later. A transport moves opaque messages (the log's wire
- * encoding) between peers numbered 1..VSMR_MAX_PEERS; it never looks
- * inside them and never includes the log core.
+ * (like SQLite's VFS) that the tcp, rdma and auto (rdma or tcp, agreed
+ * per peer) transports implement. A transport moves opaque messages (the
+ * log's wire encoding) between peers numbered 1..VSMR_MAX_PEERS; it never
+ * looks inside them and never includes the log core.
  *
  * Threading: one thread (the daemon's event loop) calls everything.
  * Delivery: in order per peer while a connection lasts; a message queued
@@ -12,6 +12,7 @@
 #ifndef VSMR_TRANSPORT_TRANSPORT_H
 #define VSMR_TRANSPORT_TRANSPORT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,6 +72,12 @@ struct vsmr_transport_config {
                                          send() says VSMR_EAGAIN */
     unsigned idle_timeout_ms;         /* nothing heard: reset (0: 3000) */
     struct vsmr_transport_loop loop;  /* add == NULL: a nested epoll fd */
+    /* true: dial no peer until set_dial() allows it (the auto transport
+     * steers its tcp and rdma instances this way). */
+    bool dial_on_demand;
+    /* auto: how long one attempt on one transport lasts (0: 3000 ms) and
+     * how often a peer on tcp is probed for rdma again (0: 30000 ms). */
+    unsigned auto_window_ms, auto_probe_ms;
 };
 
 struct vsmr_peer_stats {
@@ -93,6 +100,8 @@ struct vsmr_peer_stats {
     uint64_t cqe_polled;
     uint64_t cqe_remote;
     uint64_t ring_records;
+    const char *transport;            /* "tcp", "rdma"; auto: the one in
+                                         use for this peer, or "none" */
 };
 
 typedef struct vsmr_transport vsmr_transport;
@@ -124,18 +133,30 @@ struct vsmr_transport_ops {
     void (*stats)(const vsmr_transport *t, uint32_t peer,
                   struct vsmr_peer_stats *out);
     void (*close)(vsmr_transport *t);
+    /* Used by the auto transport (tcp and rdma have them; NULL elsewhere).
+     * set_dial: whether to dial peer (only peers this node dials, the
+     * higher ids); turning it off abandons an attempt not yet up, never an
+     * established connection; turning it on dials now. Idempotent. */
+    void (*set_dial)(vsmr_transport *t, uint32_t peer, bool on);
+    /* Closes the established connection to peer, if any (on_peer(false)
+     * follows); reason goes into the log line. */
+    void (*drop)(vsmr_transport *t, uint32_t peer, const char *reason);
 };
 
 extern const struct vsmr_transport_ops vsmr_transport_tcp_ops;
 extern const struct vsmr_transport_ops vsmr_transport_rdma_ops;
+/* Per peer: rdma when both ends have it and the connection comes up, tcp
+ * otherwise; both ends agree (docs/transport.md, "Selection"). */
+extern const struct vsmr_transport_ops vsmr_transport_auto_ops;
 
 /* How many RDMA devices this host has (ibv_get_device_list); 0 if none. */
 int vsmr_rdma_device_count(void);
 
 /* Picks the implementation for a configured name: "tcp", "rdma" (fails
- * with a plain message when the host has no RDMA device) or "auto" (rdma
- * when a device is present, else tcp). why gets one log-ready sentence
- * ("transport=tcp reason=..."). */
+ * with a plain message when the host has no RDMA device) or "auto" (the
+ * auto transport, which decides per peer, when a device is present; plain
+ * tcp otherwise). why gets one log-ready sentence ("transport=tcp
+ * reason=..."). */
 int vsmr_transport_select(const char *name,
                           const struct vsmr_transport_ops **out, char *why,
                           size_t why_len);
@@ -149,6 +170,18 @@ int vsmr_parse_addr(const char *text, struct sockaddr_storage *out,
 /* Formats an address as the parser accepts it. */
 void vsmr_format_addr(const struct sockaddr_storage *a, char *buf,
                       size_t size);
+/* For tcp's and rdma's set_dial: sets *off to !on; turning dialing on
+ * makes the next dial now, with the shortest backoff. True if it changed
+ * (then an attempt in progress is abandoned with VSMR_DIAL_ABANDONED). */
+bool vsmr_dial_switch(bool *off, bool on, int64_t *next_dial_ms,
+                      unsigned *backoff_ms, unsigned min_backoff_ms);
+#define VSMR_DIAL_ABANDONED "the auto transport is trying the other transport"
+
+/* Formats one log line (at most 511 bytes) for h->log, if it is set. */
+void vsmr_transport_vlogf(const struct vsmr_transport_handler *h,
+                          enum vsmr_log_level lvl, const char *fmt,
+                          va_list ap);
+
 /* Monotonic clock in milliseconds. */
 int64_t vsmr_now_ms(void);
 

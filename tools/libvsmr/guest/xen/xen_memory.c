@@ -5,7 +5,6 @@
  * it, and nothing stays mapped; callers that scan may retry page by page.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,14 +13,6 @@
 #include "guest/xen/xen_guest.h"
 
 #define BATCH 1024u
-
-/* Foreign map and unmap calls are serialized across the whole process (all
- * domains); hashing, the costly part, stays parallel. In the lab (PV dom0,
- * Linux 6.1 privcmd, Xen 4.17 under QEMU TCG) the primary triple-faulted
- * in each of 3 state-copy runs whose hash pool mapped from two threads at
- * once, and in none of the runs with one mapping thread or this lock
- * (docs/xen-device-state.md). Not explained; the lock costs little. */
-static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct xen_mapping {
     size_t nbatch;
@@ -33,11 +24,9 @@ struct xen_mapping {
 
 static void unmap_all(struct xen_guest *x, struct xen_mapping *m)
 {
-    pthread_mutex_lock(&map_lock);
     for (size_t i = 0; i < m->nbatch; i++)
         if (m->b[i].addr)
             xenforeignmemory_unmap(x->fmem, m->b[i].addr, m->b[i].n);
-    pthread_mutex_unlock(&map_lock);
     free(m);
 }
 
@@ -60,10 +49,8 @@ int xen_map(vsmr_guest *g, const uint64_t *pfns, size_t n, int prot,
         size_t cnt = n - first < BATCH ? n - first : BATCH;
         for (size_t i = 0; i < cnt; i++)
             arr[i] = (xen_pfn_t)pfns[first + i];
-        pthread_mutex_lock(&map_lock);
         void *addr = xenforeignmemory_map(x->fmem, x->domid, mprot, cnt, arr,
                                           err);
-        pthread_mutex_unlock(&map_lock);
         if (!addr) {
             rc = vsmr_fail_errno(errno == ESRCH ? VSMR_ENOENT : VSMR_ESYS,
                                  "domain %u: mapping %zu pages failed",

@@ -15,6 +15,9 @@
 #define LAPIC_REGS_TYPECODE 6
 #define LAPIC_REGS_SIZE     1024
 #define LAPIC_IRR           0x200
+/* The vector Linux registers for Xen's event-channel upcall (HVM and PVH:
+ * HYPERVISOR_CALLBACK_VECTOR); Xen does not report it to the toolstack. */
+#define XEN_UPCALL_VECTOR   0xf3
 
 struct hvm_record {          /* struct hvm_save_descriptor's layout */
     uint16_t typecode;
@@ -117,6 +120,12 @@ static uint8_t *lapic_regs(uint8_t *blob, size_t len, uint16_t instance)
     return NULL;
 }
 
+static void set_irr(uint8_t *lapic, unsigned vector)
+{
+    lapic[LAPIC_IRR + (vector / 32) * 16 + (vector % 32) / 8] |=
+        (uint8_t)(1u << (vector % 8));
+}
+
 /* Interrupts that reached the paused domain after its context was read
  * (an event's upcall vector set in the LAPIC's IRR) would be wiped by
  * loading the older LAPIC registers, while Xen, seeing the upcall already
@@ -125,6 +134,17 @@ static uint8_t *lapic_regs(uint8_t *blob, size_t len, uint16_t instance)
 static void keep_pending_interrupts(struct xen_guest *x, uint8_t *ctx,
                                     size_t len)
 {
+    /* An upcall can still land between the read below and the load; then
+     * nothing would ever raise the vector again. So every vCPU also gets
+     * the upcall vector pending: at worst one spurious upcall, which the
+     * guest's handler takes as "no events". */
+    for (uint16_t v = 0; v < 128; v++) {
+        uint8_t *neu = lapic_regs(ctx, len, v);
+        if (!neu)
+            break;
+        set_irr(neu, XEN_UPCALL_VECTOR);
+    }
+
     int size = xc_domain_hvm_getcontext(x->xch, x->domid, NULL, 0);
     uint8_t *cur = size > 0 ? malloc((size_t)size) : NULL;
     if (!cur)

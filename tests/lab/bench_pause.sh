@@ -9,6 +9,7 @@
 export PATH=$PATH:/usr/lib/xen-4.17/bin
 CON=/var/log/xen/console
 RATES=${RATES:-"0 1024 4096"}   # working set: pages the guest rewrites every 100 ms
+RATES=${RATES//,/ }             # (commas allowed: run.sh --env splits on spaces)
 SYNCS=${SYNCS:-8}
 INTERVAL_MS=${INTERVAL_MS:-200}
 fails=0

@@ -173,9 +173,10 @@ lab-check: lab
 	@bash tests/lab/check.sh
 
 # Per-sync pause of VSMR (1 and 2 hashing threads) against xl remus -F -n,
-# emulated figures (docs/benchmarks.md).
+# emulated figures (docs/benchmarks.md). RATES=0,1024 picks working sets.
 lab-bench: lab
-	@bash tests/lab/run.sh --name pause tests/lab/bench_pause.sh; rc=$$?; \
+	@bash tests/lab/run.sh --name pause --env "$(if $(RATES),RATES=$(RATES))" \
+	  tests/lab/bench_pause.sh; rc=$$?; \
 	  grep -h '^PAUSE-BENCH' build/lab/pause/pause.log | cut -d' ' -f2- | \
 	  awk '{ for (i = 1; i <= NF; i++) printf "%-13s ", $$i; print "" }'; exit $$rc
 

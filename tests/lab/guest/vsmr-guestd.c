@@ -43,10 +43,13 @@ static double gaps[MAX_GAPS], gap_sum, gap_since;
 static unsigned gap_n;
 static volatile unsigned dirty_pages;
 
+/* CLOCK_BOOTTIME, not MONOTONIC: a cooperative suspend (Remus checkpoint,
+ * VSMR sync) goes through the kernel's timekeeping suspend, and the time
+ * spent suspended is added to BOOTTIME only. */
 static double mono_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_BOOTTIME, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 

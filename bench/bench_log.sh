@@ -9,56 +9,16 @@
 # APPEND to both followers); LAZY="on" or "off" runs one. Data dirs live
 # on tmpfs unless VSMR_BENCH_DIR names another place (the disk's fsync
 # cost is then in).
-VSMR_BIN=${VSMR_BIN:-$(pwd)/build/bin}
-BASE=${VSMR_BENCH_DIR:-/dev/shm}
 LAT_N=${LAT_N:-3000}
 SAT_64=${SAT_64:-500000}
 SAT_1500=${SAT_1500:-100000}
 LAZY=${LAZY:-on off}
-W=$(mktemp -d "$BASE/vsmr-bench.XXXXXX") || exit 1
-PIDS=
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"; }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-ctl() { "$VSMR_BIN/vsmrctl" -s "$W/n1.sock" -t 120 "$@"; }
-val() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+LOOPBACK_NAME=bench_log
+LOOPBACK_DIR=${VSMR_BENCH_DIR:-/dev/shm}
+LOOPBACK_PORT=$((17300 + $$ % 500 * 3))
+. "$(dirname "$0")/lib_loopback.sh"
 
-head -c 32 /dev/urandom > "$W/key"; chmod 600 "$W/key"
-port=$((17300 + $$ % 500 * 3))
-
-start_cluster() {  # start_cluster ENCRYPT LAZY_WITNESS (on|off each)
-  rm -rf "$W"/d* "$W"/*.sock
-  for i in 1 2 3; do
-    cat > "$W/n$i.conf" <<EOC
-id = $i
-peer.1 = 127.0.0.1:$port primary
-peer.2 = 127.0.0.1:$((port + 1)) backup
-peer.3 = 127.0.0.1:$((port + 2)) witness
-key_file = $W/key
-control = $W/n$i.sock
-data_dir = $W/d$i
-encrypt = $1
-lazy_witness = $2
-log_level = warn
-election_ticks = 20
-EOC
-    "$VSMR_BIN/vsmrd" --config "$W/n$i.conf" --bootstrap 2>>"$W/n$i.log" &
-    PIDS="$PIDS $!"
-  done
-  end=$(( $(date +%s) + 20 ))
-  until [ "$(ctl status 2>/dev/null | head -n1 | val role)" = leader ]; do
-    [ "$(date +%s)" -ge "$end" ] && { echo "bench_log: node 1 never became leader"; cat "$W"/n*.log; exit 1; }
-    sleep 0.1
-  done
-}
-
-stop_cluster() {
-  for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  PIDS=
-  port=$((port + 3))
-}
-
-echo "# consensus log benchmark: 3 replicas on loopback, data on $BASE, $(nproc) cores"
+echo "# consensus log benchmark: 3 replicas on loopback, data on $LOOPBACK_DIR, $(nproc) cores"
 echo "# command: sh bench/bench_log.sh   (make bench runs it)"
 printf '%-8s %-5s %-6s %12s %12s %12s %8s %14s\n' encrypt lazy size tcp_rtt_p50 commit_p50 commit_p99 ratio entries_per_s
 for enc in on off; do

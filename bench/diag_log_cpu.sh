@@ -15,41 +15,14 @@
 # stopping the witness change the layout, so those lines only explain the
 # "free" figure; they are not results. LAZY=off turns vsmrd's lazy_witness
 # off (default on, as vsmrd). Needs taskset, cc, 2 cores.
-VSMR_BIN=${VSMR_BIN:-$(pwd)/build/bin}
 N=${N:-5000}
-W=$(mktemp -d /dev/shm/vsmr-diag.XXXXXX) || exit 1
-PIDS=
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"; }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-ctl() { "$VSMR_BIN/vsmrctl" -s "$W/n1.sock" -t 120 "$@"; }
-val() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
-head -c 32 /dev/urandom > "$W/key"; chmod 600 "$W/key"
-port=$((18300 + $$ % 500 * 3))
-for i in 1 2 3; do
-  cat > "$W/n$i.conf" <<EOC
-id = $i
-peer.1 = 127.0.0.1:$port primary
-peer.2 = 127.0.0.1:$((port + 1)) backup
-peer.3 = 127.0.0.1:$((port + 2)) witness
-key_file = $W/key
-control = $W/n$i.sock
-data_dir = $W/d$i
-encrypt = on
-lazy_witness = ${LAZY:-on}
-log_level = warn
-election_ticks = 20
-EOC
-  "$VSMR_BIN/vsmrd" --config "$W/n$i.conf" --bootstrap 2>>"$W/n$i.log" &
-  PIDS="$PIDS $!"
-done
+LOOPBACK_NAME=diag
+LOOPBACK_DIR=/dev/shm
+LOOPBACK_PORT=$((18300 + $$ % 500 * 3))
+. "$(dirname "$0")/lib_loopback.sh"
+start_cluster on "${LAZY:-on}"
 set -- $PIDS
 L=$1 B=$2 WIT=$3
-end=$(( $(date +%s) + 20 ))
-until [ "$(ctl status 2>/dev/null | head -n1 | val role)" = leader ]; do
-  [ "$(date +%s)" -ge "$end" ] && { echo "diag: node 1 never became leader"; exit 1; }
-  sleep 0.1
-done
 ctl bench 2000 64 1 >/dev/null || exit 1
 
 # usage per process: ns on a cpu (schedstat) and context switches

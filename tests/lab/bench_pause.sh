@@ -6,18 +6,12 @@
 # the same guest. Two measures: the tool's own (A stopped, VSMR only) and
 # the guest's (vsmr-guestd's ticker: 10 ms sleeps that overran by 20 ms or
 # more), which counts Remus and VSMR alike. Emulated (QEMU TCG) figures.
-export PATH=$PATH:/usr/lib/xen-4.17/bin
-CON=/var/log/xen/console
+. /vsmrlab/lib.sh
 RATES=${RATES:-"0 1024 4096"}   # working set: pages the guest rewrites every 100 ms
 RATES=${RATES//,/ }             # (commas allowed: run.sh --env splits on spaces)
 SYNCS=${SYNCS:-8}
 INTERVAL_MS=${INTERVAL_MS:-200}
-fails=0
-note() { echo "[t+$(( $(date +%s) - T0 ))s] $*"; }
-T0=$(date +%s)
-ask() { echo "$1" | timeout 10 nc -q 3 10.10.0.2 7777 2>/dev/null | head -1; }
-wait_console() { for _ in $(seq 1 "$3"); do grep -q "$2" "$CON/guest-$1.log" 2>/dev/null && return 0; sleep 1; done; return 1; }
-domid() { local d; for _ in $(seq 1 60); do d=$(xl domid "$1" 2>/dev/null) && [ -n "$d" ] && { echo "$d"; return 0; }; sleep 0.5; done; return 1; }
+note() { echo "$(el) $*"; }
 gapf() { tr ' ' '\n' | sed -n "s/^$1=//p"; }   # gapf FIELD < "GAPS ..."
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
 result() { echo "PAUSE-BENCH $*"; }

@@ -28,6 +28,7 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not insta
 
 rm -rf "$OUT"; mkdir -p "$OUT/share/out"
 cp "$TEST" "$OUT/share/test.sh"; chmod +x "$OUT/share/test.sh"
+cp "$LAB_DIR/dom0-lib.sh" "$OUT/share/lib.sh"   # the tests' helpers
 printf '%s\n' $TENV > "$OUT/share/env"
 qemu-img create -q -f qcow2 -F raw -b "$IMAGE/dom0.img" "$OUT/overlay.qcow2" || die "qemu-img failed"
 if [ -n "${NETDEV:-}" ]; then

@@ -3,19 +3,7 @@
 # conformance checks (vsmr-xen-conformance) against a real PVH domU, then
 # the bad-input checks: no such domain, dom0, a PV domain, a shut-down
 # domain; each must fail with a clear error and leave the domain as it was.
-export PATH=$PATH:/usr/lib/xen-4.17/bin
-CON=/var/log/xen/console
-T0=$(date +%s)
-el() { echo "[t+$(( $(date +%s) - T0 ))s]"; }
-fails=0
-lab_check() {   # lab_check NAME CMD... : one LAB-CHECK line per claim
-  local n=$1; shift
-  if "$@"; then echo "LAB-CHECK $n PASS"; else echo "LAB-CHECK $n FAIL"; fails=$((fails + 1)); fi
-}
-wait_console() {   # wait_console DOMNAME TEXT TIMEOUT
-  for _ in $(seq 1 "$3"); do grep -q "$2" "$CON/guest-$1.log" 2>/dev/null && return 0; sleep 1; done
-  echo "no '$2' on $1's console after $3 s:"; tail -20 "$CON/guest-$1.log" 2>/dev/null; return 1
-}
+. /vsmrlab/lib.sh
 not_paused() { [ "$(vsmr-xen-conformance paused "$1")" = 0 ]; }
 
 echo "$(el) xl info: $(xl info | grep -E '^(xen_version|free_memory)' | tr '\n' ' ')"

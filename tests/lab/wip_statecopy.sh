@@ -6,19 +6,8 @@
 # (its own bridge to a namespace with A's peer address and MAC, resets
 # dropped). N syncs in verify mode, then a final sync, A is destroyed, B's
 # vif moves to A's bridge and the client's connection must carry on.
-export PATH=$PATH:/usr/lib/xen-4.17/bin
-CON=/var/log/xen/console
+. /vsmrlab/lib.sh
 SYNCS=${SYNCS:-20}
-T0=$(date +%s)
-el() { echo "[t+$(( $(date +%s) - T0 ))s]"; }
-fails=0
-lab_check() { local n=$1; shift
-  if "$@"; then echo "LAB-CHECK $n PASS"; else echo "LAB-CHECK $n FAIL"; fails=$((fails + 1)); fi; }
-wait_console() { for _ in $(seq 1 "$3"); do grep -q "$2" "$CON/guest-$1.log" 2>/dev/null && return 0; sleep 1; done
-  echo "no '$2' on $1's console after $3 s"; tail -20 "$CON/guest-$1.log" 2>/dev/null; return 1; }
-ask() { echo "$2" | timeout 10 nc -q 3 "$1" 7777 2>/dev/null | head -1; }   # ask HOST REQUEST
-domid() {   # domid NAME: waits for the name to settle (xl restore renames)
-  local d; for _ in $(seq 1 60); do d=$(xl domid "$1" 2>/dev/null) && [ -n "$d" ] && { echo "$d"; return 0; }; sleep 0.5; done; return 1; }
 askB() { ip netns exec nsB sh -c "echo '$1' | timeout 10 nc -q 3 10.10.0.2 7777 2>/dev/null | head -1"; }
 
 # --- B's isolated network: same peer address and MAC as A's side
@@ -43,7 +32,7 @@ sed 's/^name = .*/name = "guestA"/' /etc/xen/guest1.cfg > /tmp/A.cfg
 sed -e 's/^name = .*/name = "guestB"/' -e 's/xenbr0/xenbr1/' /etc/xen/guest1.cfg > /tmp/B.cfg
 lab_check A-created timeout 120 xl create /tmp/A.cfg
 lab_check A-service-up wait_console guestA "VSMR-GUESTD listening" 240
-answers() { [ -n "$(ask 10.10.0.2 PING)" ]; }
+answers() { [ -n "$(ask PING)" ]; }
 answersB() { [ -n "$(askB PING)" ]; }
 lab_check A-answers answers
 

@@ -7,6 +7,7 @@
 #   make fuzz       run every fuzz target for FUZZ_SECONDS each
 #   make lab        build the Xen-in-QEMU lab images;  make lab-check  runs it
 #   make lab-bench  per-sync pause in the lab: VSMR (1, 2 threads) vs xl remus
+#   make compare    unprotected vs xl remus vs VSMR on one guest (lab)
 #   make lab-rdma   the RDMA transport on soft-RoCE: two QEMU guests as hosts
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages everything needs
@@ -67,7 +68,7 @@ BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps check unit integration bench demo fuzz fuzz-build lab lab-check lab-bench \
+.PHONY: all deps check unit integration bench demo fuzz fuzz-build lab lab-check lab-bench compare \
         lab-rdma install clean
 .DEFAULT_GOAL := all
 
@@ -174,6 +175,13 @@ lab-check: lab
 
 # Per-sync pause of VSMR (1 and 2 hashing threads) against xl remus -F -n,
 # emulated figures (docs/benchmarks.md). RATES=0,1024 picks working sets.
+# The same guest and workload unprotected, under xl remus -F -n and under
+# VSMR, in one lab boot; the table and the VSMR/Remus ratios
+# (docs/benchmarks.md). CONNS=, SECONDS_RUN=, INTERVAL_MS=, RATE= tune it.
+compare: lab
+	@bash tests/lab/run.sh --name compare --env "$(strip $(if $(CONNS),CONNS=$(CONNS)) $(if $(SECONDS_RUN),SECONDS_RUN=$(SECONDS_RUN)) $(if $(INTERVAL_MS),INTERVAL_MS=$(INTERVAL_MS)) $(if $(RATE),RATE=$(RATE)))" \
+	  tests/lab/compare.sh; rc=$$?; sh tests/lab/compare-table.sh build/lab/compare/compare.log; exit $$rc
+
 lab-bench: lab
 	@bash tests/lab/run.sh --name pause --env "$(if $(RATES),RATES=$(RATES))" \
 	  tests/lab/bench_pause.sh; rc=$$?; \

@@ -11,11 +11,9 @@
 # across syncs (the engine pauses B; docs/xen-device-state.md) and
 # failover.
 . /vsmrlab/lib.sh
-W=/tmp/vsmr; mkdir -p $W
 note() { echo "$(el) $*"; }
-st() { vsmrctl -s $W/ctl$1.sock status 2>&1; }
-field() { st "$1" | grep "^$2 " | tr ' ' '\n' | sed -n "s/^$3=//p"; }   # field NODE LINE KEY
-
+st() { vsmr_st "$@"; }
+field() { vsmr_field "$@"; }
 brctl addbr xenbr1; brctl setfd xenbr1 0; ip link set xenbr1 up
 sed 's/^name = .*/name = "guestA"/' /etc/xen/guest1.cfg > /tmp/A.cfg
 sed -e 's/^name = .*/name = "guestB"/' -e 's/xenbr0/xenbr1/' /etc/xen/guest1.cfg > /tmp/B.cfg
@@ -29,28 +27,8 @@ rm -f /tmp/a.chk
 A=$(domid guestA); B=$(domid guestB)
 note "A=$A (vif$A.0) B=$B (vif$B.0)"
 
-head -c 32 /dev/urandom > $W/key; chmod 600 $W/key
-conf() {   # conf ID ROLE [GUEST VIF]
-  cat <<EOC
-id = $1
-peer.1 = 127.0.0.1:7101 primary
-peer.2 = 127.0.0.1:7102 backup
-peer.3 = 127.0.0.1:7103 witness
-key_file = $W/key
-control = $W/ctl$1.sock
-data_dir = $W/data$1
-log_file = $W/vsmrd$1.log
-sync_max_ms = 200
-EOC
-  [ -n "${3:-}" ] && printf 'guest = xen:%s\nguest_vif = %s\n' "$3" "$4"
-}
-conf 1 primary "$A" "vif$A.0" > $W/1.conf
-conf 2 backup "$B" "vif$B.0" > $W/2.conf
-conf 3 witness > $W/3.conf
-for i in 1 2 3; do vsmrd --config $W/$i.conf --bootstrap & eval "P$i=$!"; done
-up() { [ "$(field 2 guest synced)" = yes ] && [ "$(field 1 guest protected)" = yes ]; }
-wait_up() { for _ in $(seq 1 120); do up && return 0; sleep 1; done; st 1; st 2; tail -20 $W/vsmrd1.log; return 1; }
-lab_check replicas-protecting wait_up
+vsmr_start "$A" "$B" "sync_max_ms = 200"
+lab_check replicas-protecting vsmr_wait_protecting 120
 note "primary: $(st 1 | grep -E '^(guest|sync|network) ' | tr '\n' ' ')"
 
 # --- the client: one TCP connection, INC 50 times, each answer previous + 1
@@ -84,17 +62,17 @@ lab_check syncs-committed synced
 # --- outputs wait for the sync: with the backup stopped, the primary cannot
 # commit an epoch and holds A's answers until the witness confirms it may
 # go on unprotected (the marker), so a PING takes at least that long.
-kill -STOP $P2
+kill -STOP $VP2
 sleep 1
 ts=$(date +%s.%N); r=$(ask PING); te=$(date +%s.%N)
 note "PING with the backup stopped: '$r' after $(awk -v a="$ts" -v b="$te" 'BEGIN{printf "%.1f", b - a}') s; primary: $(st 1 | grep '^guest ')"
-kill -CONT $P2
+kill -CONT $VP2
 
 # --- clean stop: hooks removed, A answers directly, never left paused
-kill -TERM $P1 $P2 $P3; wait $P1 $P2 $P3 2>/dev/null
+vsmr_stop
 lab_check hooks-removed bash -c "! tc qdisc show dev vif$A.0 | grep -q clsact"
 lab_check A-running-after-stop bash -c "xl list guestA | awk 'NR == 2 {exit (\$5 ~ /p/)}'"
 lab_check A-answers-after-stop answers
-grep -h -E 'level=(warn|error)' $W/vsmrd*.log | head -20
+grep -h -E 'level=(warn|error)' $VW/vsmrd*.log | head -20
 for d in $(xl list | awk 'NR > 2 {print $1}'); do xl destroy "$d"; done
 [ "$fails" = 0 ]

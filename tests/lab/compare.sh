@@ -1,0 +1,109 @@
+#!/bin/bash
+# compare.sh - runs in the lab's dom0 (make compare): the same PVH guest
+# and the same client workload, one after the other in one boot:
+# unprotected, under `xl remus -F -n` (Debian's Remus: no network
+# buffering, so its clients see answers before they are replicated), and
+# under VSMR (three vsmrd on this host: primary, a running backup domain,
+# a witness). Prints throughput and latency (vsmr-lineload: CONNS
+# connections, one request outstanding each), the guest's own stalls
+# (vsmr-guestd's ticker), syncs, and the bytes that crossed the
+# replication link — counted by the kernel (iptables byte counters on the
+# link's TCP port), not by either tool — with the ratios VSMR/Remus.
+# Emulated (QEMU TCG) figures, one host: both replicas share its CPUs.
+. /vsmrlab/lib.sh
+CONNS=${CONNS:-8}; SECONDS_RUN=${SECONDS_RUN:-30}
+INTERVAL_MS=${INTERVAL_MS:-100}   # Remus checkpoint = VSMR sync interval
+RATE=${RATE:-256}                 # pages the guest rewrites every 100 ms
+REMUS_PORT=7200
+note() { echo "$(el) $*"; }
+row() { echo "COMPARE $*"; }
+gapf() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+lf() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+sed 's/^name = .*/name = "guestA"/' /etc/xen/guest1.cfg > /tmp/A.cfg
+sed -e 's/^name = .*/name = "guestB"/' -e 's/xenbr0/xenbr1/' /etc/xen/guest1.cfg > /tmp/B.cfg
+brctl addbr xenbr1; brctl setfd xenbr1 0; ip link set xenbr1 up
+destroy_all() { for d in $(xl list | awk 'NR > 2 {print $1}'); do xl destroy "$d"; done; sleep 2; }
+start_a() {
+  rm -f "$CON/guest-guestA.log"
+  timeout 120 xl create /tmp/A.cfg && wait_console guestA "VSMR-GUESTD listening" 240 || return 1
+  for _ in $(seq 1 30); do [ -n "$(ask PING)" ] && { ask "DIRTY $RATE" > /dev/null; return 0; }; sleep 1; done
+  return 1
+}
+
+# Byte counters on the replication link's port (both directions on lo).
+count_port() {   # count_port PORT: installs the counting rules
+  iptables -I OUTPUT -o lo -p tcp --dport "$1" -j ACCEPT
+  iptables -I OUTPUT -o lo -p tcp --sport "$1" -j ACCEPT
+}
+port_bytes() {   # port_bytes PORT: bytes so far through both rules
+  iptables -L OUTPUT -v -x -n | awk -v p="$1" '$0 ~ "[sd]pt:" p "$" {s += $2} END {print s + 0}'
+}
+
+# phase MODE: runs the workload, prints one COMPARE row
+phase() {
+  local mode=$1 port=${2:-} b0=0 b1=0 s0=${3:-0} s1 out
+  [ -n "$port" ] && b0=$(port_bytes "$port")
+  ask GAPS > /dev/null
+  out=$(vsmr-lineload 10.10.0.2 7777 "$CONNS" "$SECONDS_RUN" INC)
+  local g; g=$(ask GAPS)
+  [ -n "$port" ] && b1=$(port_bytes "$port")
+  s1=$(syncs_now "$mode")
+  note "$mode: $out"
+  note "$mode: $g"
+  row "$mode $(echo "$out" | lf per_s) $(echo "$out" | lf p50_ms) $(echo "$out" | lf p99_ms) $(echo "$out" | lf not_increasing) $((b1 - b0)) $((s1 - s0)) $(echo "$g" | gapf n) $(echo "$g" | gapf p50_ms) $(echo "$g" | gapf max_ms)"
+}
+syncs_now() {
+  case $1 in
+    remus) grep -c -i 'checkpoint' /tmp/remus.log 2>/dev/null || echo 0;;
+    vsmr) vsmr_field 1 sync epochs || echo 0;;
+    *) echo 0;;
+  esac
+}
+
+row "mode answers_per_s p50_ms p99_ms not_increasing link_bytes syncs guest_stalls stall_p50_ms stall_max_ms"
+
+# 1. unprotected
+start_a || { echo "guestA did not come up"; exit 1; }
+phase unprotected
+
+# 2. Remus: its stream goes over TCP on lo (port REMUS_PORT) so the kernel
+# counts it; the "ssh" starts the receiving xl on this host.
+cat > /tmp/netssh <<EOF
+#!/bin/bash
+shift   # the host; the rest is the command xl wants run there
+rm -f /tmp/remus.fifo; mkfifo /tmp/remus.fifo
+nc -l 127.0.0.1 $REMUS_PORT < /tmp/remus.fifo | sh -c "\$*" > /tmp/remus.fifo &
+for _ in \$(seq 1 100); do ss -ltn | grep -q ":$REMUS_PORT " && break; sleep 0.1; done
+exec nc 127.0.0.1 $REMUS_PORT
+EOF
+chmod +x /tmp/netssh
+count_port $REMUS_PORT
+note "xl remus -F -n -d -i $INTERVAL_MS (Debian's Remus: no network buffering)"
+xl -vv remus -F -n -d -i "$INTERVAL_MS" -s /tmp/netssh guestA localhost > /tmp/remus.log 2>&1 &
+RP=$!
+for _ in $(seq 1 180); do [ "$(grep -c -i 'checkpoint' /tmp/remus.log)" -ge 5 ] && break; sleep 1; done
+phase remus $REMUS_PORT "$(syncs_now remus)"
+kill "$RP" 2>/dev/null; wait "$RP" 2>/dev/null
+destroy_all
+
+# 3. VSMR: a fresh A, B made from it by the migration stream, three vsmrd
+start_a || { echo "guestA did not come up"; exit 1; }
+make_b() { timeout 300 xl save -c guestA /tmp/a.chk && timeout 300 xl restore /tmp/B.cfg /tmp/a.chk; }
+make_b || { echo "could not make B from A"; exit 1; }
+rm -f /tmp/a.chk
+A=$(domid guestA); B=$(domid guestB)
+count_port 7102
+vsmr_start "$A" "$B" "$(printf 'sync_min_ms = %s\nsync_max_ms = %s' "$INTERVAL_MS" "$INTERVAL_MS")"
+if vsmr_wait_protecting 180; then
+  phase vsmr 7102 "$(syncs_now vsmr)"
+  vsmr_st 1 | grep -E '^(guest|sync|last_epoch|network) '
+else
+  row "vsmr - - - - - - - - -"
+  echo "VSMR did not reach the protected state"
+fi
+vsmr_stop
+grep -h -E 'level=(warn|error)' "$VW"/vsmrd*.log | head -10
+destroy_all
+
+exit 0

@@ -1,0 +1,2 @@
+PROGRAMS += vsmr-lineload
+vsmr-lineload_DIR := tools/lineload

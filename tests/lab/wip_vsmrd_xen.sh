@@ -11,6 +11,7 @@
 # across syncs (the engine pauses B; docs/xen-device-state.md) and
 # failover.
 . /vsmrlab/lib.sh
+trap 'cp "$VW"/*.log /vsmrlab/out/ 2>/dev/null' EXIT   # the daemons' logs
 note() { echo "$(el) $*"; }
 st() { vsmr_st "$@"; }
 field() { vsmr_field "$@"; }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "common/err.h"
@@ -44,6 +45,17 @@ static bool remus_backup(const struct vsmr_engine *e)
            e->cfg.role == VSMR_SYNC_BACKUP && !e->promoted;
 }
 
+/* The backup's staging area is sized for every page of the guest but
+ * only touched as pages arrive: address space, not memory. A Xen guest's
+ * page count is its gfn span (1 M pages for 128 MiB of RAM below a 4 GiB
+ * hole), which a plain malloc would refuse under overcommit rules. */
+static uint8_t *stage_alloc(uint64_t pages)
+{
+    void *p = mmap(NULL, pages * VSMR_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 static int alloc_buffers(struct vsmr_engine *e)
 {
     e->words = (e->pages + 63) / 64;
@@ -57,7 +69,7 @@ static int alloc_buffers(struct vsmr_engine *e)
     e->scratch = malloc(256 * (8 + VSMR_PAGE_SIZE));
     if (e->cfg.role == VSMR_SYNC_BACKUP) {
         e->stage_pfns = malloc(e->pages * 8);
-        e->stage_data = malloc(e->pages * VSMR_PAGE_SIZE);
+        e->stage_data = stage_alloc(e->pages);
     }
     if (!e->dirty_local || !e->dirty_peer || !e->fetched || !e->union_pfns ||
         !e->hash_local || !e->hash_peer || !e->frame || !e->scratch ||
@@ -115,7 +127,10 @@ void vsmr_engine_free(struct vsmr_engine *e)
     vsmr_outbuf_free(e->held);
     free(e->dirty_local); free(e->dirty_peer); free(e->fetched); free(e->union_pfns);
     free(e->hash_local); free(e->hash_peer); free(e->frame); free(e->scratch);
-    free(e->stage_pfns); free(e->stage_data); free(e->peer_context);
+    free(e->stage_pfns);
+    if (e->stage_data)
+        munmap(e->stage_data, e->pages * VSMR_PAGE_SIZE);
+    free(e->peer_context);
     free(e);
 }
 

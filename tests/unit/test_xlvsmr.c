@@ -7,6 +7,7 @@
  * host without Xen exit 1, each with a clear message.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,14 @@
 #include "../../tools/xl-vsmr/conf.c"
 #include "../../tools/xl-vsmr/options.c"
 #include "../../tools/xl-vsmr/progress.c"
+#include "../../tools/xl-vsmr/reach.c"
 #include "../../tools/xl-vsmr/remote.c"
 
 const char *xlv_prog = "xl-vsmr";
 volatile int xlv_interrupted;
-int64_t xlv_now_ms(void) { return 0; }
+int64_t xlv_now_ms(void) { return vsmr_now_ms(); }
+void xlv_say(const char *fmt, ...) {}
+int xlv_wrap(int code, const char *prefix) { return code; }
 
 static int parse(struct xlv_opts *o, char *err, ...)
 {
@@ -249,6 +253,78 @@ START_TEST(remote_command_quoting)
 }
 END_TEST
 
+static void write_key(const char *path, char fill)
+{
+    char k[32];
+    memset(k, fill, sizeof k);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fwrite(k, 1, sizeof k, f);
+    fclose(f);
+    chmod(path, 0600);
+}
+
+/* The witness check: a real vsmrd witness; our key, a wrong key, a port
+ * where nothing listens. */
+START_TEST(witness_handshake_names_a_wrong_key)
+{
+    const char *bin = getenv("VSMR_BIN");
+    char dir[] = "/tmp/xlvsmr-w-XXXXXX", path[128], conf[1024], good[128],
+         bad[128];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    unsigned base = 21000 + (unsigned)getpid() % 20000;
+    snprintf(good, sizeof good, "%s/good.key", dir);
+    snprintf(bad, sizeof bad, "%s/bad.key", dir);
+    write_key(good, 'g');
+    write_key(bad, 'b');
+    snprintf(path, sizeof path, "%s/w.conf", dir);
+    snprintf(conf, sizeof conf, "id = 3\npeer.1 = 127.0.0.1:%u primary\n"
+             "peer.2 = 127.0.0.1:%u backup\npeer.3 = 127.0.0.1:%u witness\n"
+             "key_file = %s\ncontrol = %s/w.sock\ndata_dir = %s/data\n"
+             "log_file = %s/w.log\nfsync = off\n", base, base + 1, base + 2,
+             good, dir, dir, dir);
+    FILE *f = fopen(path, "w");
+    fputs(conf, f);
+    fclose(f);
+    pid_t w = fork();
+    if (w == 0) {
+        char exe[512];
+        snprintf(exe, sizeof exe, "%s/vsmrd", bin ? bin : "build/bin");
+        execl(exe, "vsmrd", "--config", path, "--bootstrap", (char *)NULL);
+        _exit(127);
+    }
+    struct xlv_opts o;
+    char err[256], wa[32];
+    snprintf(wa, sizeof wa, "127.0.0.1:%u", base + 2);
+    ck_assert_int_eq(parse(&o, err, "-w", wa, "-k", good, "g1", "h", NULL),
+                     0);
+    struct xlv_plan p = {0};
+    snprintf(p.primary, sizeof p.primary, "127.0.0.1:%u", base);
+    snprintf(p.witness, sizeof p.witness, "%s", wa);
+    int rc = VSMR_ECLOSED;
+    for (int i = 0; i < 100 && rc == VSMR_ECLOSED; i++) {
+        usleep(50 * 1000);
+        rc = xlv_reach_witness(&o, &p);
+    }
+    ck_assert_msg(rc == 0, "%s", vsmr_errmsg());
+    o.key_file = bad;
+    rc = xlv_reach_witness(&o, &p);
+    ck_assert_int_eq(rc, VSMR_EAUTH);
+    ck_assert_msg(strstr(vsmr_errmsg(), "refused our cluster key"), "%s",
+                  vsmr_errmsg());
+    kill(w, SIGTERM);
+    waitpid(w, NULL, 0);
+    o.key_file = good;
+    rc = xlv_reach_witness(&o, &p);
+    ck_assert_int_eq(rc, VSMR_ECLOSED);
+    ck_assert_msg(strstr(vsmr_errmsg(), "nothing listens there"), "%s",
+                  vsmr_errmsg());
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* Runs the program; returns its exit status, its stderr in err. */
 static int run_prog(char *err, size_t len, const char *args)
 {
@@ -317,6 +393,7 @@ int main(void)
     tcase_add_test(tc, config_too_small_buffer_fails);
     tcase_add_test(tc, progress_line);
     tcase_add_test(tc, remote_command_quoting);
+    tcase_add_test(tc, witness_handshake_names_a_wrong_key);
     tcase_add_test(tc, program_errors_and_exit_codes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -225,11 +225,13 @@ static int witness_hello(const struct xlv_opts *o, const struct xlv_plan *p,
         .self_id = 1, .cluster_id = 1, .encrypt = true,
         .peers = {{.id = 3, .addr = *wss, .addr_len = wsl}}, .n_peers = 1,
     };
-    char lst[80];
-    snprintf(lst, sizeof lst, "%.*s:0", (int)(strrchr(p->primary, ':') -
-             p->primary), p->primary);
-    if (vsmr_parse_addr(lst, &tc.listen_addr, &tc.listen_len) < 0)
+    /* Listen on this host's address, any free port (we only dial). */
+    if (vsmr_parse_addr(p->primary, &tc.listen_addr, &tc.listen_len) < 0)
         return xlv_wrap(VSMR_EINVAL, "this host's address");
+    if (tc.listen_addr.ss_family == AF_INET)
+        ((struct sockaddr_in *)&tc.listen_addr)->sin_port = 0;
+    else
+        ((struct sockaddr_in6 *)&tc.listen_addr)->sin6_port = 0;
     int rc = vsmr_key_file_load(o->key_file, tc.key);
     if (rc < 0)
         return rc;

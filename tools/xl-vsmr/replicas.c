@@ -159,7 +159,10 @@ static int start_local(const struct xlv_opts *o, const struct xlv_domain *d,
     }
     close(logfd);
     r->local_pid = pid;
-    xlv_lock_set_pid(lock_fd, pid);
+    /* The lock names who to signal: vsmrd, or a foreground xl vsmr -e
+     * (which then tears everything down itself). */
+    if (!o->foreground)
+        xlv_lock_set_pid(lock_fd, pid);
     return VSMR_OK;
 }
 

@@ -213,8 +213,11 @@ static void h_log(void *ctx, enum vsmr_log_level lvl, const char *line)
 {
     struct hello_state *s = ctx;
     const char *r = strstr(line, "reason=");
-    if (strstr(line, "event=auth_refused") && r)
-        snprintf(s->refused, sizeof s->refused, "%s", r + 7);
+    if (strstr(line, "event=auth_refused") && r) {
+        r += 7 + (r[7] == '"');
+        snprintf(s->refused, sizeof s->refused, "%.*s",
+                 (int)strcspn(r, "\""), r);
+    }
 }
 
 /* A VSMR hello as node 1 (the primary) to node 3 (the witness). */

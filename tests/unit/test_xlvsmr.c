@@ -23,12 +23,24 @@
 #include "../../tools/xl-vsmr/progress.c"
 #include "../../tools/xl-vsmr/reach.c"
 #include "../../tools/xl-vsmr/remote.c"
+#include "../../tools/xl-vsmr/status.c"
 
 const char *xlv_prog = "xl-vsmr";
 volatile int xlv_interrupted;
 int64_t xlv_now_ms(void) { return vsmr_now_ms(); }
 void xlv_say(const char *fmt, ...) {}
 int xlv_wrap(int code, const char *prefix) { return code; }
+/* status.c's neighbours, not exercised here. */
+int xlv_state_load(const char *d, struct xlv_state *s) { return VSMR_ENOENT; }
+int xlv_state_find(const char *d, int k, struct xlv_state *s)
+{
+    return VSMR_ENOENT;
+}
+void xlv_state_remove(const char *dir) {}
+pid_t xlv_lock_holder(const char *uuid) { return 0; }
+void xlv_replicas_stop(const struct xlv_opts *o, const struct xlv_plan *p,
+                       struct xlv_replicas *r) {}
+void xlv_copy_destroy(const struct xlv_opts *o, const struct xlv_plan *p) {}
 
 static int parse(struct xlv_opts *o, char *err, ...)
 {
@@ -307,6 +319,22 @@ START_TEST(witness_handshake_names_a_wrong_key)
         rc = xlv_reach_witness(&o, &p);
     }
     ck_assert_msg(rc == 0, "%s", vsmr_errmsg());
+    /* The control socket, as xl vsmr status reads it. */
+    char sock[128], out[8192], v[32];
+    snprintf(sock, sizeof sock, "%s/w.sock", dir);
+    ck_assert_int_eq(xlv_control_query(sock, "status", out, sizeof out), 0);
+    ck_assert_msg(!strncmp(out, "node=3 ", 7), "%s", out);
+    xlv_kv(out, "kind", v, sizeof v);
+    ck_assert_str_eq(v, "witness");
+    xlv_kv(out, "node", v, sizeof v);
+    ck_assert_str_eq(v, "3");
+    xlv_kv(out, "nosuchkey", v, sizeof v);
+    ck_assert_str_eq(v, "");
+    ck_assert_ptr_nonnull(strstr(out, "\npeer=1 kind=primary"));
+    ck_assert_int_eq(xlv_control_query(sock, "frobnicate", out, sizeof out),
+                     VSMR_EPROTO);
+    ck_assert_msg(strstr(vsmr_errmsg(), "unknown command"), "%s",
+                  vsmr_errmsg());
     o.key_file = bad;
     rc = xlv_reach_witness(&o, &p);
     ck_assert_int_eq(rc, VSMR_EAUTH);
@@ -322,6 +350,23 @@ START_TEST(witness_handshake_names_a_wrong_key)
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+START_TEST(status_fields)
+{
+    char v[64];
+    const char *l = "sync committed_epoch=7 epoch=9 last_reason=\"a b\" x=";
+    xlv_kv(l, "epoch", v, sizeof v);
+    ck_assert_str_eq(v, "9");
+    xlv_kv(l, "committed_epoch", v, sizeof v);
+    ck_assert_str_eq(v, "7");
+    xlv_kv(l, "last_reason", v, sizeof v);
+    ck_assert_str_eq(v, "a b");
+    xlv_kv(l, "x", v, sizeof v);
+    ck_assert_str_eq(v, "");
+    xlv_kv(l, "sync", v, sizeof v);
+    ck_assert_str_eq(v, "");
 }
 END_TEST
 
@@ -393,6 +438,7 @@ int main(void)
     tcase_add_test(tc, config_too_small_buffer_fails);
     tcase_add_test(tc, progress_line);
     tcase_add_test(tc, remote_command_quoting);
+    tcase_add_test(tc, status_fields);
     tcase_add_test(tc, witness_handshake_names_a_wrong_key);
     tcase_add_test(tc, program_errors_and_exit_codes);
     suite_add_tcase(s, tc);

@@ -265,6 +265,13 @@ START_TEST(remote_command_quoting)
 }
 END_TEST
 
+static void kv_is(const char *line, const char *key, const char *want)
+{
+    char v[64];
+    xlv_kv(line, key, v, sizeof v);
+    ck_assert_msg(!strcmp(v, want), "%s: '%s', not '%s'", key, v, want);
+}
+
 static void write_key(const char *path, char fill)
 {
     char k[32];
@@ -320,16 +327,13 @@ START_TEST(witness_handshake_names_a_wrong_key)
     }
     ck_assert_msg(rc == 0, "%s", vsmr_errmsg());
     /* The control socket, as xl vsmr status reads it. */
-    char sock[128], out[8192], v[32];
+    char sock[128], out[8192];
     snprintf(sock, sizeof sock, "%s/w.sock", dir);
     ck_assert_int_eq(xlv_control_query(sock, "status", out, sizeof out), 0);
     ck_assert_msg(!strncmp(out, "node=3 ", 7), "%s", out);
-    xlv_kv(out, "kind", v, sizeof v);
-    ck_assert_str_eq(v, "witness");
-    xlv_kv(out, "node", v, sizeof v);
-    ck_assert_str_eq(v, "3");
-    xlv_kv(out, "nosuchkey", v, sizeof v);
-    ck_assert_str_eq(v, "");
+    kv_is(out, "kind", "witness");
+    kv_is(out, "node", "3");
+    kv_is(out, "nosuchkey", "");
     ck_assert_ptr_nonnull(strstr(out, "\npeer=1 kind=primary"));
     ck_assert_int_eq(xlv_control_query(sock, "frobnicate", out, sizeof out),
                      VSMR_EPROTO);
@@ -355,18 +359,12 @@ END_TEST
 
 START_TEST(status_fields)
 {
-    char v[64];
     const char *l = "sync committed_epoch=7 epoch=9 last_reason=\"a b\" x=";
-    xlv_kv(l, "epoch", v, sizeof v);
-    ck_assert_str_eq(v, "9");
-    xlv_kv(l, "committed_epoch", v, sizeof v);
-    ck_assert_str_eq(v, "7");
-    xlv_kv(l, "last_reason", v, sizeof v);
-    ck_assert_str_eq(v, "a b");
-    xlv_kv(l, "x", v, sizeof v);
-    ck_assert_str_eq(v, "");
-    xlv_kv(l, "sync", v, sizeof v);
-    ck_assert_str_eq(v, "");
+    kv_is(l, "epoch", "9");
+    kv_is(l, "committed_epoch", "7");
+    kv_is(l, "last_reason", "a b");
+    kv_is(l, "x", "");
+    kv_is(l, "sync", "");
 }
 END_TEST
 

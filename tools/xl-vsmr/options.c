@@ -4,6 +4,7 @@
  * it reads argv only (the unit tests call it directly).
  */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,41 @@ static bool split_host_port(const char *s, char *host, size_t hlen,
 
 enum { OPT_VERIFY = 256, OPT_IDLE, OPT_BRIDGE, OPT_TIMEOUT };
 
+/* The options that take a number: range and what to say when outside. */
+static const struct {
+    int ch;
+    uint32_t lo, hi;
+    size_t off;
+    const char *msg;
+} numbers[] = {
+    {'i', 1, 60000, offsetof(struct xlv_opts, min_ms),
+     "-i '%s': the minimum interval must be 1..60000 ms"},
+    {'I', 1, 60000, offsetof(struct xlv_opts, max_ms),
+     "-I '%s': the maximum interval must be 1..60000 ms"},
+    {OPT_IDLE, 1, 1000, offsetof(struct xlv_opts, idle_checks),
+     "--idle-checks '%s' must be 1..1000"},
+    {'t', 0, 256, offsetof(struct xlv_opts, threads),
+     "-t '%s': hashing threads must be 0..256 (0: the host's CPUs)"},
+    {'p', 1, 65534, offsetof(struct xlv_opts, port),
+     "-p '%s': the replica port must be 1..65534"},
+    {OPT_TIMEOUT, 1, 3600, offsetof(struct xlv_opts, timeout_s),
+     "--timeout '%s' must be 1..3600 seconds"},
+};
+
+/* -1: ch takes no number; 0: stored; XLV_EXIT_USAGE: out of range. */
+static int number_option(int ch, struct xlv_opts *o, char *err, size_t len)
+{
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        if (numbers[i].ch != ch)
+            continue;
+        uint32_t *dst = (uint32_t *)((char *)o + numbers[i].off);
+        if (!parse_u32(optarg, numbers[i].lo, numbers[i].hi, dst))
+            return usage_err(err, len, numbers[i].msg, optarg);
+        return 0;
+    }
+    return -1;
+}
+
 static int parse_options(int argc, char **argv, struct xlv_opts *o,
                          char *err, size_t len)
 {
@@ -107,33 +143,18 @@ static int parse_options(int argc, char **argv, struct xlv_opts *o,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    uint32_t v;
     int ch;
     opterr = 0;
     optind = 0;    /* glibc: start afresh (the tests parse many times) */
     while ((ch = getopt_long(argc, argv, ":i:I:t:T:s:w:k:p:l:eh", longopts,
                              NULL)) != -1) {
+        int rc = number_option(ch, o, err, len);
+        if (rc >= 0) {
+            if (rc)
+                return rc;
+            continue;
+        }
         switch (ch) {
-        case 'i':
-            if (!parse_u32(optarg, 1, 60000, &o->min_ms))
-                return usage_err(err, len, "-i '%s': the minimum interval "
-                                 "must be 1..60000 ms", optarg);
-            break;
-        case 'I':
-            if (!parse_u32(optarg, 1, 60000, &o->max_ms))
-                return usage_err(err, len, "-I '%s': the maximum interval "
-                                 "must be 1..60000 ms", optarg);
-            break;
-        case OPT_IDLE:
-            if (!parse_u32(optarg, 1, 1000, &o->idle_checks))
-                return usage_err(err, len, "--idle-checks '%s' must be "
-                                 "1..1000", optarg);
-            break;
-        case 't':
-            if (!parse_u32(optarg, 0, 256, &o->threads))
-                return usage_err(err, len, "-t '%s': hashing threads must "
-                                 "be 0..256 (0: the host's CPUs)", optarg);
-            break;
         case 'T':
             if (strcmp(optarg, "tcp") && strcmp(optarg, "rdma") &&
                 strcmp(optarg, "auto"))
@@ -160,12 +181,6 @@ static int parse_options(int argc, char **argv, struct xlv_opts *o,
                                  "vsmrd reads the same path)", optarg);
             o->key_file = optarg;
             break;
-        case 'p':
-            if (!parse_u32(optarg, 1, 65534, &v))
-                return usage_err(err, len, "-p '%s': the replica port must "
-                                 "be 1..65534", optarg);
-            o->port = (uint16_t)v;
-            break;
         case 'l':
             o->local_addr = optarg;
             break;
@@ -174,12 +189,6 @@ static int parse_options(int argc, char **argv, struct xlv_opts *o,
                 return usage_err(err, len, "--backup-bridge '%s' is not a "
                                  "valid interface name", optarg);
             o->backup_bridge = optarg;
-            break;
-        case OPT_TIMEOUT:
-            if (!parse_u32(optarg, 1, 3600, &v))
-                return usage_err(err, len, "--timeout '%s' must be 1..3600 "
-                                 "seconds", optarg);
-            o->timeout_s = v;
             break;
         case OPT_VERIFY: o->verify = true; break;
         case 'e': o->foreground = true; break;

@@ -37,13 +37,13 @@ struct xlv_opts {
     const char *local_addr;        /* -l: this host's replica address */
     const char *backup_bridge;     /* --backup-bridge */
     const char *transport;         /* -T tcp|rdma|auto */
-    uint16_t port;                 /* -p: replica port */
+    uint32_t port;                 /* -p: replica port */
     uint32_t min_ms, max_ms;       /* -i, -I */
     uint32_t idle_checks;          /* --idle-checks */
     uint32_t threads;              /* -t, 0 = the host's CPUs */
     bool verify;                   /* --verify */
     bool foreground;               /* -e */
-    unsigned timeout_s;            /* --timeout: waiting for the replicas */
+    uint32_t timeout_s;            /* --timeout: waiting for the replicas */
 };
 
 /* options.c: fills o from argv. Returns 0, or XLV_EXIT_USAGE with a

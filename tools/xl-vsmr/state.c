@@ -99,9 +99,9 @@ int xlv_state_find(const char *domain, int skip, struct xlv_state *s)
 
 void xlv_state_remove(const char *dir)
 {
+    /* The logs stay: an error message points at them. */
     static const char *const files[] = {
-        "primary.state", "primary.conf", "primary.sock", "primary.save.log",
-        "primary.restore.log",
+        "primary.state", "primary.conf", "primary.sock",
     };
     char path[512];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {

@@ -160,7 +160,8 @@ struct xlv_state {
 int xlv_state_load(const char *domain, struct xlv_state *s);
 /* The skip-th state matching domain (NULL: any). */
 int xlv_state_find(const char *domain, int skip, struct xlv_state *s);
-/* Removes the state and the local files of a protection. */
+/* Removes the state, configuration and socket of a protection (not its
+ * logs). */
 void xlv_state_remove(const char *dir);
 
 /* status.c: the status subcommand and vsmrd's control socket. */

@@ -210,6 +210,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	    tools/libvsmr/libvsmr.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libvsmr.pc
 	install -m 755 $(PROG_BINS) $(DESTDIR)$(PREFIX)/sbin/
+	ln -sf xl-vsmr $(DESTDIR)$(PREFIX)/sbin/vsmr-xl
 
 clean:
 	rm -rf build

@@ -1,0 +1,76 @@
+/*
+ * conf.c - writes the vsmrd configuration of the primary (this host) and
+ * of the backup: the three peers (1 primary, 2 backup, 3 witness), the
+ * guest (xen:DOMID), the sync options, and per-domain paths named by side
+ * so both fit on one host (tests). Pure: text into a buffer; the unit
+ * tests parse it back with vsmrd's own parser.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "xlvsmr.h"
+
+void xlv_side_path(const struct xlv_plan *p, enum xlv_side side,
+                   const char *what, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s.%s", p->dir,
+             side == XLV_PRIMARY ? "primary" : "backup", what);
+}
+
+struct out {
+    char *buf;
+    size_t len, used;
+    bool full;
+};
+
+static void put(struct out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+    if (o->full)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= o->len - o->used)
+        o->full = true;
+    else
+        o->used += (size_t)n;
+}
+
+int xlv_conf_write(const struct xlv_opts *o, const struct xlv_domain *d,
+                   const struct xlv_plan *p, enum xlv_side side,
+                   uint32_t domid, char *buf, size_t len)
+{
+    if (!len)
+        return vsmr_fail(VSMR_ERANGE, "no room for the configuration");
+    struct out w = {buf, len, 0, false};
+    buf[0] = '\0';
+    const char *role = side == XLV_PRIMARY ? "primary" : "backup";
+    char path[256];
+    put(&w, "# vsmrd configuration of the %s of domain %s (%s),\n"
+            "# written by xl vsmr; it is rewritten at each start.\n",
+        role, d->name, d->uuid);
+    put(&w, "id = %u\nrole = %s\n", (unsigned)side, role);
+    put(&w, "peer.1 = %s primary\npeer.2 = %s backup\npeer.3 = %s witness\n",
+        p->primary, p->backup, p->witness);
+    put(&w, "key_file = %s\ntransport = %s\n", o->key_file, o->transport);
+    xlv_side_path(p, side, "sock", path, sizeof path);
+    put(&w, "control = %s\n", path);
+    put(&w, "data_dir = %s/%s\n", p->data, role);
+    xlv_side_path(p, side, "log", path, sizeof path);
+    put(&w, "log_file = %s\n", path);
+    put(&w, "guest = xen:%u\n", domid);
+    put(&w, "verify = %s\n", o->verify ? "on" : "off");
+    if (o->threads)
+        put(&w, "hash_threads = %u\n", o->threads);
+    put(&w, "sync_min_ms = %u\nsync_max_ms = %u\nsync_idle_checks = %u\n",
+        o->min_ms, o->max_ms, o->idle_checks);
+    if (w.full)
+        return vsmr_fail(VSMR_ERANGE, "the %s configuration does not fit in "
+                         "%zu bytes", role, len);
+    return VSMR_OK;
+}

@@ -23,6 +23,10 @@ chroot "$W" sh -c 'cd /root/vsmr-src && make -j2 all && make install PREFIX=/usr
   || { tail -40 "$OUT/project-build.log"; die "building the project in the rootfs failed (log: $OUT/project-build.log)"; }
 chroot "$W" sh -c 'cd /root/vsmr-src && gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static -pthread -Itools/xen-conformance -o /tmp/vsmr-guestd tests/lab/guest/vsmr-guestd.c' \
   >> "$OUT/project-build.log" 2>&1 || die "building vsmr-guestd failed (log: $OUT/project-build.log)"
+# The netio tests run again on dom0's kernel (test_netio.sh): keep them,
+# with the hotplug script they exercise, laid out as in the repository.
+T=$W/usr/share/vsmr-lab/tests; mkdir -p "$T/tests"
+cp -a "$SRC/tests/integration" "$T/tests/"; cp -a "$SRC/netback-hooks" "$T/"
 rm -rf "$SRC"
 
 log "test domU initramfs"

@@ -35,11 +35,12 @@ rootfs_key() {
 
 # project_files: the project's sources that go into the dom0 image.
 project_files() {
-  (cd "$REPO_DIR" && git ls-files -co --exclude-standard -- Makefile tools scripts \
+  (cd "$REPO_DIR" && git ls-files -co --exclude-standard -- Makefile tools scripts netback-hooks tests/integration \
      | while read -r f; do [ -f "$f" ] && echo "$REPO_DIR/$f"; done | sort)
 }
 
-# image_key: stage 2 = rootfs key + project sources + image files.
+# image_key: stage 2 = rootfs key + project sources (with the netio tests
+# the image carries) + image files.
 image_key() {
   { rootfs_key
     hash_files "$LAB_DIR/build-image.sh" "$LAB_DIR/lib.sh" $(find "$LAB_DIR/image" "$LAB_DIR/guest" -type f | sort) \

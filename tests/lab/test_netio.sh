@@ -5,7 +5,8 @@
 # has sch_plug and ifb — the build machine's kernel may not, and there
 # test_netio_buffer.sh skips. A skip here is a failure.
 . /vsmrlab/lib.sh
-cd /root/vsmr-src || { echo "no project sources in the image"; exit 1; }
+cd /usr/share/vsmr-lab/tests || { echo "no netio tests in the image"; exit 1; }
+export VSMR_BIN=/usr/sbin
 modprobe -a veth ifb sch_plug act_mirred cls_u32 sch_ingress 2>/dev/null
 for t in tests/integration/test_netio_*.sh; do
   n=$(basename "$t" .sh)

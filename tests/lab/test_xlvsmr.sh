@@ -4,8 +4,8 @@
 # "localhost" through a fake ssh) and a witness vsmrd on 127.0.0.1. Bad
 # inputs — an unknown domain, a second run on the same domain, an
 # unreachable backup host, an unreachable witness, a wrong cluster key —
-# and the full sequence up to vsmrd's current "cannot drive Xen yet"
-# refusal: each must be a clear error, and afterwards the guest must be
+# and the full sequence up to a replica that cannot start: each must be a
+# clear error, and afterwards the guest must be
 # running, not paused, and answering; no backup copy, replica or lock
 # left behind.
 . /vsmrlab/lib.sh
@@ -108,13 +108,14 @@ wait $FIRST; frc=$?
 echo "    first run: exit $frc"; sed 's/^/    first: /' /tmp/first.err
 lab_check twice-guest-fine guest_fine
 
-# The whole sequence: checks pass, the copy is made (xl save -c | xl
-# restore), the replicas start, and vsmrd refuses to drive a Xen guest
-# (another change builds that): a plain error, everything undone.
-expect vsmrd-no-xen-yet 1 "vsmrd on this host stopped" $S -w $W -i 20 -I 200 guest1 localhost
-lab_check copy-was-made grep -q "copying domain guest1" /tmp/vsmrd-no-xen-yet.out
-lab_check copy-progress grep -q "^copy: " /tmp/vsmrd-no-xen-yet.out
-lab_check copy-destroyed grep -q "destroyed the backup copy guest1--vsmr-backup" /tmp/vsmrd-no-xen-yet.out
+# The whole sequence up to a replica that cannot start: checks pass, the
+# copy is made (xl save -c | xl restore), the replicas start, and vsmrd
+# stops at once (transport rdma on a host without an RDMA device): a plain
+# error naming vsmrd's reason, everything undone.
+expect vsmrd-cannot-start 1 "no RDMA device found" $S -w $W -T rdma -i 20 -I 200 guest1 localhost
+lab_check copy-was-made grep -q "copying domain guest1" /tmp/vsmrd-cannot-start.out
+lab_check copy-progress grep -q "^copy: " /tmp/vsmrd-cannot-start.out
+lab_check copy-destroyed grep -q "destroyed the backup copy guest1--vsmr-backup" /tmp/vsmrd-cannot-start.out
 lab_check guest-still-running-at-end guest_fine
 
 echo "$(el) ===== status and stop with nothing protected"

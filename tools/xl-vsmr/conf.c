@@ -63,7 +63,8 @@ int xlv_conf_write(const struct xlv_opts *o, const struct xlv_domain *d,
     put(&w, "data_dir = %s/%s\n", p->data, role);
     xlv_side_path(p, side, "log", path, sizeof path);
     put(&w, "log_file = %s\n", path);
-    put(&w, "guest = xen:%u\n", domid);
+    /* The guest's network is its first vif, named by Xen's convention. */
+    put(&w, "guest = xen:%u\nguest_vif = vif%u.0\n", domid, domid);
     put(&w, "verify = %s\n", o->verify ? "on" : "off");
     if (o->threads)
         put(&w, "hash_threads = %u\n", o->threads);

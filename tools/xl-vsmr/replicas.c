@@ -187,6 +187,8 @@ static bool remote_alive(const struct xlv_opts *o, const struct xlv_plan *p,
 struct peer_view {
     bool connected;
     unsigned long long auth_failures;
+    unsigned long long committed_epoch;   /* v[0]: the primary's syncs */
+    char last_reason[160];                /* v[0]: of the last abort */
 };
 
 static void read_status(const struct xlv_plan *p, struct peer_view v[4])
@@ -197,7 +199,14 @@ static void read_status(const struct xlv_plan *p, struct peer_view v[4])
     if (xlv_control_query(sock, "status", out, sizeof out) < 0)
         return;
     for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n")) {
-        char id[8], conn[8], af[24];
+        char id[8], conn[8], af[24], ep[24];
+        if (!strncmp(l, "sync ", 5)) {
+            xlv_kv(l, "committed_epoch", ep, sizeof ep);
+            v[0].committed_epoch = strtoull(ep, NULL, 10);
+            xlv_kv(l, "last_reason", v[0].last_reason,
+                   sizeof v[0].last_reason);
+            continue;
+        }
         xlv_kv(l, "peer", id, sizeof id);
         if (!id[0] || atoi(id) < 1 || atoi(id) > 3)
             continue;
@@ -224,8 +233,11 @@ static void auth_reason(const struct xlv_plan *p, char *buf, size_t len)
     }
 }
 
-static int wait_connected(const struct xlv_opts *o, const struct xlv_plan *p,
-                          struct xlv_replicas *r)
+/* Waits until the backup and the witness are connected or, with
+ * want_sync, until the first sync committed: only then does the backup
+ * hold the guest's state, and only then is the guest protected. */
+static int wait_replicas(const struct xlv_opts *o, const struct xlv_plan *p,
+                         struct xlv_replicas *r, bool want_sync)
 {
     int64_t end = xlv_now_ms() + (int64_t)o->timeout_s * 1000;
     int64_t next_remote = xlv_now_ms() + 500;
@@ -251,7 +263,8 @@ static int wait_connected(const struct xlv_opts *o, const struct xlv_plan *p,
             next_remote = xlv_now_ms() + REMOTE_CHECK_MS;
         }
         read_status(p, v);
-        if (v[2].connected && v[3].connected)
+        if (want_sync ? v[0].committed_epoch >= 1
+                      : v[2].connected && v[3].connected)
             return VSMR_OK;
         if (xlv_now_ms() >= end)
             break;
@@ -259,6 +272,12 @@ static int wait_connected(const struct xlv_opts *o, const struct xlv_plan *p,
     }
     if (xlv_interrupted)
         return vsmr_fail(VSMR_ECLOSED, "interrupted");
+    if (want_sync)
+        return vsmr_fail(VSMR_ETIMEDOUT, "the first sync (a full comparison "
+                         "of both domains) did not commit within %u s%s%s "
+                         "(see %s)", o->timeout_s,
+                         v[0].last_reason[0] ? "; last abort: " : "",
+                         v[0].last_reason, log);
     static const char *const who[] = {"", "", "backup", "witness"};
     for (int id = 2; id <= 3; id++) {
         if (v[id].connected)
@@ -288,7 +307,11 @@ int xlv_replicas_start(const struct xlv_opts *o, const struct xlv_domain *d,
     if (rc == VSMR_OK)
         rc = start_local(o, d, p, lock_fd, r);
     if (rc == VSMR_OK)
-        rc = wait_connected(o, p, r);
+        rc = wait_replicas(o, p, r, false);
+    if (rc == VSMR_OK) {
+        xlv_say("replicas connected; waiting for the first sync");
+        rc = wait_replicas(o, p, r, true);
+    }
     return rc;
 }
 

@@ -37,6 +37,8 @@ for t in $tests; do
   if [ $ok = 0 ] && guest_triple_faulted "$n"; then
     log "=== lab test $n: a domU triple-faulted ($(grep -a 'Triple fault' "$REPO_DIR/build/lab/$n/serial.log" | head -1 | tr -d '\r')); an emulation failure, repeating the test once"
     retried="$retried $n"
+    rm -rf "$REPO_DIR/build/lab/$n.attempt1"   # the first attempt's logs stay
+    mv "$REPO_DIR/build/lab/$n" "$REPO_DIR/build/lab/$n.attempt1"
     run_one "$n" "$t" && ok=1
   fi
   if [ $ok = 1 ]; then

@@ -66,6 +66,7 @@ key_file = $KEY
 control = /tmp/w/witness.sock
 data_dir = /tmp/w/data
 log_file = /tmp/w/witness.log
+election_ticks = 300
 EOF
 vsmrd --config /tmp/w/witness.conf --bootstrap &
 WP=$!

@@ -17,7 +17,7 @@ EOF
 chmod +x /tmp/fakessh
 mkdir -p /etc/vsmr /tmp/w
 head -c 32 /dev/urandom > $KEY; chmod 600 $KEY
-printf 'id = 3\npeer.1 = 127.0.0.1:7001 primary\npeer.2 = 127.0.0.1:7002 backup\npeer.3 = %s witness\nkey_file = %s\ncontrol = /tmp/w/witness.sock\ndata_dir = /tmp/w/data\nlog_file = /tmp/w/witness.log\n' "$W" "$KEY" > /tmp/w/witness.conf
+printf 'id = 3\npeer.1 = 127.0.0.1:7001 primary\npeer.2 = 127.0.0.1:7002 backup\npeer.3 = %s witness\nkey_file = %s\ncontrol = /tmp/w/witness.sock\ndata_dir = /tmp/w/data\nlog_file = /tmp/w/witness.log\nelection_ticks = 300\n' "$W" "$KEY" > /tmp/w/witness.conf
 vsmrd --config /tmp/w/witness.conf --bootstrap & WP=$!
 guest_fine() {
   case "$(xl list guest1 2>/dev/null | awk 'NR==2{print $5}')" in *p*|"") return 1;; esac

@@ -65,6 +65,10 @@ int xlv_conf_write(const struct xlv_opts *o, const struct xlv_domain *d,
     put(&w, "log_file = %s\n", path);
     /* The guest's network is its first vif, named by Xen's convention. */
     put(&w, "guest = xen:%u\nguest_vif = vif%u.0\n", domid, domid);
+    /* A sync runs on vsmrd's event loop; the first one compares all of
+     * the guest's memory and takes seconds on a slow host. The election
+     * timeout must outlast it, or leadership moves in the middle. */
+    put(&w, "election_ticks = %u\n", XLV_ELECTION_TICKS);
     put(&w, "verify = %s\n", o->verify ? "on" : "off");
     if (o->threads)
         put(&w, "hash_threads = %u\n", o->threads);

@@ -12,6 +12,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* vsmrd's election timeout for a Xen guest: 3 s at its 10 ms tick. */
+#define XLV_ELECTION_TICKS 300
+
 #include "vsmr/vsmr.h"
 
 /* Exit codes (documented in docs/operator-guide.md). */

@@ -68,7 +68,6 @@ struct vsmr_session {
     crypto_aead_aes256gcm_state tx_aes, rx_aes;
 };
 
-
 /* Fills a hello for this node with a fresh random nonce; cipher is a
  * resolved one (AUTO is resolved here as vsmr_cipher_resolve would). */
 void vsmr_hello_init(struct vsmr_hello *h, uint64_t cluster_id,

@@ -83,6 +83,19 @@ if [ "$(ls /sys/class/infiniband 2>/dev/null | wc -l)" = 0 ]; then
     fail "auto did not log its fallback: $(cat "$W/auto.log")"
   echo "  ok: $(grep event=transport_selected "$W/auto.log")"
 fi
+# A Xen guest: its vif is named; the sim guest's keys do not mix with it.
+{ good; echo "guest = xen:guest1"; } > "$W/c.conf";  expect 1 "a Xen guest needs 'guest_vif'"
+{ good; echo "guest = sim:pages=64,workers=1"; echo "guest_vif = vif3.0"; } > "$W/c.conf"; expect 1 "guest_vif is for a Xen guest"
+{ good; echo "guest = xen:guest1"; echo "guest_vif = vif3.0;x"; } > "$W/c.conf"; expect 1 "c.conf:9: guest_vif 'vif3.0;x': an interface name"
+{ good; echo "guest = xen:guest1"; echo "guest_vif = vif3.0"; echo "client_listen = 127.0.0.1:17200"; } > "$W/c.conf"; expect 1 "client_listen is the sim guest's service"
+{ good; echo "guest = xen:guest1"; echo "guest_vif = vif3.0"; } > "$W/c.conf"; expect 0 "ok (node 1, primary, 3 peers)"
+# ... and on a host without Xen the daemon says so and stops.
+if [ ! -e /dev/xen/privcmd ]; then
+  out=$(timeout 20 "$VSMR_BIN/vsmrd" --config "$W/c.conf" --bootstrap 2>&1); rc=$?
+  [ "$rc" = 1 ] || fail "xen guest without Xen: exit $rc: $out"
+  echo "$out" | grep -q "not running Xen" || fail "xen guest without Xen: '$out'"
+  echo "  ok: $(echo "$out" | grep "not running Xen" | head -1)"
+fi
 good > "$W/c.conf"
 out=$("$VSMR_BIN/vsmrd" 2>&1); [ $? = 2 ] || fail "no --config: $out"
 out=$("$VSMR_BIN/vsmrd" --config "$W/none.conf" 2>&1); [ $? = 1 ] || fail "missing file: $out"

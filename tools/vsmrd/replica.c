@@ -18,6 +18,7 @@
 #include "sync/engine.h"
 #include "sync/trigger.h"
 #include "vsmr/sim.h"
+#include "xenio.h"
 
 #define SYNC_FRAME_TIMEOUT_MS 5000
 
@@ -28,7 +29,9 @@ struct replica {
     vsmr_guest *guest;
     struct vsmr_engine *engine;
     struct vsmr_trigger trigger;
-    struct service *service;
+    struct service *service;      /* sim guest: clients over client_listen */
+    struct xenio *xenio;          /* Xen guest: its vif's frames */
+    uint64_t io_committed;        /* last epoch passed to xenio */
     uint32_t peer;                /* the other VM-running replica */
     bool is_primary;              /* sync role from the configuration */
     bool synced;                  /* the guest holds the protected state */
@@ -111,12 +114,33 @@ static void before_action(void *ctx, const char *action)
     }
 }
 
+/* A Xen guest's outputs wait in the kernel: the primary's go out once
+ * the epoch that made them commits; a backup keeps only those since the
+ * last commit (released if it is promoted before the next). */
+static void xen_outputs_committed(struct replica *r, uint64_t epoch)
+{
+    int rc = VSMR_OK;
+    if (r->promoted)
+        return;
+    if (r->is_primary)
+        rc = xenio_commit(r->xenio, epoch);
+    else
+        rc = xenio_drop_held(r->xenio);
+    if (rc < 0)
+        logline(VSMR_LOG_ERROR, "output_buffer_failed", "epoch=%llu "
+                "reason=\"%s\"", (unsigned long long)epoch, vsmr_errmsg());
+}
+
 /* A backup holds the protected state again once an epoch commits after
  * it lost it (at start, or at an unprotected marker). */
 static void note_commits(struct replica *r)
 {
     struct vsmr_sync_status st;
     vsmr_engine_status(r->engine, &st);
+    if (r->xenio && st.committed_epoch > r->io_committed) {
+        r->io_committed = st.committed_epoch;
+        xen_outputs_committed(r, st.committed_epoch);
+    }
     if (r->synced || r->is_primary || st.committed_epoch <= r->stale_epoch)
         return;
     r->synced = true;
@@ -142,6 +166,8 @@ static void on_marker(struct replica *r, uint64_t index)
     if (r->is_primary && !r->peer_up) {
         r->unprotected = true;
         vsmr_engine_unprotected(r->engine, true);
+        if (r->xenio)
+            xenio_release_all(r->xenio);
         logline(VSMR_LOG_WARN, "unprotected", "index=%llu reason=\"no "
                 "backup; outputs go out without a sync\"",
                 (unsigned long long)index);
@@ -173,6 +199,12 @@ static void on_committed(void *ctx, const struct vsmr_entry *ents, size_t n)
             /* An unsynced backup has no state worth comparing: all pages. */
             if (!r->is_primary && !r->synced)
                 vsmr_engine_full_sync(r->engine);
+            /* Outputs made so far belong to this epoch or earlier. */
+            if (r->xenio && r->is_primary && !r->promoted &&
+                xenio_epoch_end(r->xenio, e->aux) < 0)
+                logline(VSMR_LOG_ERROR, "output_buffer_failed", "epoch=%llu "
+                        "reason=\"%s\"", (unsigned long long)e->aux,
+                        vsmr_errmsg());
             if (vsmr_engine_sync(r->engine, e->aux, e->index) < 0 &&
                 vsmr_engine_syncing(r->engine) == false)
                 logline(VSMR_LOG_WARN, "sync_not_started", "epoch=%llu "
@@ -229,6 +261,8 @@ static void on_peer(void *ctx, uint32_t peer, bool up)
          * saw the marker) protects the guest again. */
         r->unprotected = false;
         vsmr_engine_unprotected(r->engine, false);
+        if (r->xenio)
+            xenio_hold(r->xenio);
         logline(VSMR_LOG_INFO, "protecting", "backup=%u", peer);
     }
 }
@@ -263,6 +297,8 @@ static void on_role(void *ctx, enum vsmr_log_role role, uint32_t leader,
     }
     r->promoted = true;
     int rc = vsmr_engine_promote(r->engine);
+    if (rc == VSMR_OK && r->xenio)
+        rc = xenio_release_all(r->xenio);
     logline(rc < 0 ? VSMR_LOG_ERROR : VSMR_LOG_INFO, "promoted",
             "term=%llu epoch=%llu%s%s", (unsigned long long)term,
             (unsigned long long)r->last_epoch, rc < 0 ? " reason=" : "",
@@ -313,6 +349,19 @@ static void on_status(void *ctx, struct strbuf *out)
               m->ms_transfer);
     if (r->service)
         service_status(r->service, out);
+    if (r->xenio) {
+        struct xenio_stats x;
+        xenio_stats(r->xenio, &x);
+        sb_printf(out, "network vif=%s captured=%llu proposed_entries=%llu "
+                  "dropped_not_serving=%llu dropped_oversize=%llu "
+                  "injected=%llu inject_failures=%llu\n", r->cfg.guest_vif,
+                  (unsigned long long)x.captured,
+                  (unsigned long long)x.proposed_entries,
+                  (unsigned long long)x.not_leader_drops,
+                  (unsigned long long)x.oversize_drops,
+                  (unsigned long long)x.injected,
+                  (unsigned long long)x.inject_failures);
+    }
 }
 
 /* --- the trigger, every millisecond ---------------------------------------- */
@@ -377,14 +426,23 @@ static void on_guest_output(void *ctx, uint32_t events)
 
 /* --- start and stop -------------------------------------------------------- */
 
+static bool is_xen(const struct replica *r)
+{
+    return strncmp(r->cfg.guest, "xen:", 4) == 0;
+}
+
+/* A Xen guest's network is its I/O; the sim guest's is a socket. */
 static int open_guest(struct replica *r)
 {
-    const char *spec = r->cfg.guest + 4;
-    if (strncmp(r->cfg.guest, "sim:", 4) != 0)
-        return vsmr_fail(VSMR_ENOTSUP, "guest '%s': vsmrd drives only the sim "
-                         "guest so far; Xen domains are protected with "
-                         "xl vsmr", r->cfg.guest);
-    return vsmr_guest_open("sim", spec, &r->guest);
+    int rc = vsmr_guest_open(is_xen(r) ? "xen" : "sim", r->cfg.guest + 4,
+                             &r->guest);
+    if (rc == VSMR_OK && is_xen(r))
+        rc = xenio_open(r->cfg.guest_vif, r->loop, r->node, serving, r,
+                        &r->xenio);
+    if (rc == VSMR_OK && !is_xen(r))
+        rc = loop_add(r->loop, vsmr_sim_fd(r->guest), EPOLLIN,
+                      on_guest_output, r);
+    return rc;
 }
 
 static int open_engine(struct replica *r)
@@ -405,6 +463,9 @@ static int open_engine(struct replica *r)
         .idle_checks = r->cfg.sync_idle_checks,
         .max_held_bytes = r->cfg.max_held_bytes,
     };
+    if (r->xenio)
+        ec.io = (struct vsmr_guest_io){xenio_inject, xenio_collect,
+                                       xenio_served, r->xenio};
     int rc = vsmr_trigger_init(&r->trigger, &tc, (uint64_t)vsmr_now_ms());
     if (rc == VSMR_OK)
         rc = vsmr_engine_new(&ec, r->guest, &r->engine);
@@ -432,8 +493,6 @@ int replica_start(const struct vsmr_config *cfg, struct loop *l,
         rc = open_guest(r);
     if (rc == VSMR_OK)
         rc = open_engine(r);
-    if (rc == VSMR_OK)
-        rc = loop_add(l, vsmr_sim_fd(r->guest), EPOLLIN, on_guest_output, r);
     if (rc == VSMR_OK)
         rc = loop_every(l, 1, on_timer, r);
     if (rc == VSMR_OK && cfg->has_client_listen)
@@ -463,7 +522,12 @@ void replica_stop(struct replica *r)
     if (!r)
         return;
     service_stop(r->service);
-    if (r->guest && vsmr_sim_fd(r->guest) >= 0)
+    /* A clean stop leaves the guest unprotected, not cut off: a primary's
+     * held outputs go out. A backup's never do. */
+    if (r->xenio && (r->is_primary || r->promoted) && r->synced)
+        xenio_release_all(r->xenio);
+    xenio_close(r->xenio);
+    if (r->guest && !is_xen(r) && vsmr_sim_fd(r->guest) >= 0)
         loop_del(r->loop, vsmr_sim_fd(r->guest));
     vsmr_engine_free(r->engine);
     vsmr_guest_close(r->guest);

@@ -227,6 +227,21 @@ static int k_guest(struct parse_ctx *p, const char *v)
     return VSMR_OK;
 }
 
+/* The vif netio hooks (vifDOMID.N, or a name the domain's config gave). */
+static int k_guest_vif(struct parse_ctx *p, const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n >= sizeof p->c->guest_vif)
+        return bad(p, "guest_vif must be an interface name of 1..%zu "
+                   "characters", sizeof p->c->guest_vif - 1);
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)v[i]) && !strchr("._-", v[i]))
+            return bad(p, "guest_vif '%s': an interface name has only "
+                       "letters, digits, '.', '_' and '-'", v);
+    strcpy(p->c->guest_vif, v);
+    return VSMR_OK;
+}
+
 static int k_client_listen(struct parse_ctx *p, const char *v)
 {
     if (vsmr_parse_addr(v, &p->c->client_addr, &p->c->client_len) < 0)
@@ -289,6 +304,7 @@ static const struct {
     key_fn fn;
 } plain_keys[] = {
     {"guest", k_guest},
+    {"guest_vif", k_guest_vif},
     {"client_listen", k_client_listen},
     {"sync_mode", k_sync_mode},
     {"verify", k_verify},
@@ -469,6 +485,18 @@ static int validate_guest(struct vsmr_config *c)
     if (c->has_client_listen && !c->guest[0])
         return vsmr_fail(VSMR_EINVAL, "%s: client_listen needs a 'guest' "
                          "to serve", f);
+    bool xen = strncmp(c->guest, "xen:", 4) == 0;
+    if (xen && !c->guest_vif[0])
+        return vsmr_fail(VSMR_EINVAL, "%s: a Xen guest needs 'guest_vif' "
+                         "(its vif in dom0, e.g. vif5.0): vsmrd orders the "
+                         "frames that reach the guest through it", f);
+    if (!xen && c->guest_vif[0])
+        return vsmr_fail(VSMR_EINVAL, "%s: guest_vif is for a Xen guest "
+                         "(guest = xen:DOMAIN)", f);
+    if (xen && c->has_client_listen)
+        return vsmr_fail(VSMR_EINVAL, "%s: client_listen is the sim guest's "
+                         "service; a Xen guest's clients reach it over its "
+                         "own network", f);
     if (!c->sync_min_ms)
         c->sync_min_ms = 5;
     if (!c->sync_max_ms)

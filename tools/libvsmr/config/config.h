@@ -58,6 +58,7 @@ struct vsmr_config {
 
     /* The guest side (primary and backup; a witness runs no guest). */
     char guest[128];                  /* "sim:pages=N,workers=W", "" = none */
+    char guest_vif[16];               /* a Xen guest's vif (IFNAMSIZ) */
     bool has_client_listen;           /* the guest's service address */
     struct sockaddr_storage client_addr;
     socklen_t client_len;

@@ -13,7 +13,7 @@ val() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 head -c 32 /dev/urandom > "$W/key"; chmod 600 "$W/key"
 port=$LOOPBACK_PORT
 
-start_cluster() {  # start_cluster ENCRYPT LAZY_WITNESS (on|off each); PIDS: nodes 1 2 3
+start_cluster() {  # start_cluster ENCRYPT LAZY_WITNESS (vsmrd values); PIDS: nodes 1 2 3
   rm -rf "$W"/d* "$W"/*.sock
   for i in 1 2 3; do
     cat > "$W/n$i.conf" <<EOC

@@ -29,7 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t head = ((size_t)data[0] << 8 | data[1]) % RING & ~(size_t)7;
     head = vsmr_ring_place(RING, head);
     uint64_t seq = data[2];
-    bool encrypt = data[0] & 1;
+    /* The cipher from the input: MAC only, or the host's AEAD. */
+    enum vsmr_cipher cipher = data[0] & 1 ? VSMR_CIPHER_AUTO
+                                          : VSMR_CIPHER_OFF;
     data += 3;
     size -= 3;
     memcpy(ring + head, data, size > RING - head ? RING - head : size);
@@ -37,8 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(ring, data + (RING - head),
                size - (RING - head) > head ? head : size - (RING - head));
     struct vsmr_hello d, a;
-    vsmr_hello_init(&d, 1, 1, encrypt);
-    vsmr_hello_init(&a, 1, 2, encrypt);
+    vsmr_hello_init(&d, 1, 1, cipher);
+    vsmr_hello_init(&a, 1, 2, cipher);
     struct vsmr_session s;
     if (vsmr_session_derive(&s, key, &d, &a, false) < 0)
         abort();

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "transport/transport.h"
 
 #define N_PEERS 2
@@ -128,11 +130,13 @@ static void addr_of(uint32_t id, struct sockaddr_storage *ss, socklen_t *len)
     ck_assert_int_eq(vsmr_parse_addr(text, ss, len), 0);
 }
 
+static enum vsmr_cipher next_cipher;   /* for the next open_side() */
+
 static int open_side(struct side *s, uint32_t id, uint8_t key_byte,
                      size_t queue_limit)
 {
     struct vsmr_transport_config cfg = {
-        .self_id = id, .cluster_id = 5, .encrypt = true,
+        .self_id = id, .cluster_id = 5, .cipher = next_cipher,
         .send_queue_limit = queue_limit, .max_message = 1 << 20,
     };
     memset(cfg.key, key_byte, sizeof cfg.key);
@@ -194,6 +198,7 @@ static void setup(void)
     ops = vsmr_transport_find("tcp");
     ck_assert_ptr_nonnull(ops);
     base_port = (uint16_t)(20000 + (getpid() * 7 + rand() % 1000) % 20000);
+    next_cipher = VSMR_CIPHER_AUTO;
 }
 
 static void setup_auto(void)
@@ -276,6 +281,24 @@ START_TEST(wrong_key_is_refused_and_logged)
 }
 END_TEST
 
+/* Nodes that protect frames differently never connect, and say why. */
+START_TEST(cipher_mismatch_is_refused_and_logged)
+{
+    static struct side a, b;
+    next_cipher = VSMR_CIPHER_CHACHA20POLY1305;
+    ck_assert_int_eq(open_side(&a, 1, 0x11, 0), 0);
+    next_cipher = crypto_aead_aes256gcm_is_available() ? VSMR_CIPHER_AUTO
+                                                       : VSMR_CIPHER_OFF;
+    ck_assert_int_eq(open_side(&b, 2, 0x11, 0), 0);
+    ck_assert(pump(&a, &b, refused));
+    ck_assert(!a.up && !b.up);
+    ck_assert_ptr_nonnull(strstr(b.last_log, "encryption setting differs"));
+    ck_assert_ptr_nonnull(strstr(b.last_log, "chacha20poly1305"));
+    ops->close(a.t);
+    ops->close(b.t);
+}
+END_TEST
+
 START_TEST(restarted_peer_is_reconnected)
 {
     static struct side a, b;
@@ -351,6 +374,7 @@ static TCase *cases(const char *name, void (*fixture)(void))
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, messages_arrive_in_order_and_batched);
     tcase_add_test(tc, wrong_key_is_refused_and_logged);
+    tcase_add_test(tc, cipher_mismatch_is_refused_and_logged);
     tcase_add_test(tc, restarted_peer_is_reconnected);
     tcase_add_test(tc, send_errors);
     return tc;

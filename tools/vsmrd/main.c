@@ -151,10 +151,12 @@ static int run(const struct options *o, const struct vsmr_config *cfg,
     if (rc == VSMR_OK)
         rc = control_start(cfg->control, l, n, &ctl);
     if (rc == VSMR_OK) {
+        enum vsmr_cipher cipher = cfg->cipher;
+        vsmr_cipher_resolve(cipher, &cipher);   /* as the transport did */
         logline(VSMR_LOG_INFO, "started", "kind=%s peers=%u encrypt=%s "
                 "lazy_witness=%s control=%s version=%s",
                 vsmr_role_name(cfg->role), cfg->n_peers,
-                cfg->encrypt ? "on" : "off", cfg->lazy_witness ? "on" : "off",
+                vsmr_cipher_name(cipher), cfg->lazy_witness ? "on" : "off",
                 cfg->control, VSMR_VERSION);
         rc = loop_run(l);
     }

@@ -372,7 +372,7 @@ static int open_transport(struct node *n, const uint8_t *key)
     struct vsmr_transport_config tc = {
         .self_id = n->cfg.id,
         .cluster_id = n->cfg.cluster_id,
-        .encrypt = n->cfg.encrypt,
+        .cipher = n->cfg.cipher,
         .listen_addr = n->cfg.listen_addr,
         .listen_len = n->cfg.listen_len,
         .max_message = VSMR_WIRE_MAX_FRAME,
@@ -550,6 +550,8 @@ void node_status(struct node *n, struct strbuf *out)
     struct vsmr_log *g = n->log;
     struct vsmr_log_stats ls;
     vsmr_log_stats(g, &ls);
+    enum vsmr_cipher cipher = n->cfg.cipher;
+    vsmr_cipher_resolve(cipher, &cipher);   /* the transport did, too */
     sb_printf(out, "node=%u kind=%s role=%s term=%llu leader=%u voter=%s "
               "commit=%llu last=%llu applied=%llu first=%llu encrypt=%s "
               "rejected_msgs=%llu send_drops=%llu elections=%llu "
@@ -561,7 +563,7 @@ void node_status(struct node *n, struct strbuf *out)
               (unsigned long long)vsmr_log_last_index(g),
               (unsigned long long)vsmr_log_applied_index(g),
               (unsigned long long)vsmr_log_first_index(g),
-              n->cfg.encrypt ? "on" : "off",
+              vsmr_cipher_name(cipher),
               (unsigned long long)(n->rejected_msgs + ls.msgs_rejected),
               (unsigned long long)n->send_drops,
               (unsigned long long)ls.elections,

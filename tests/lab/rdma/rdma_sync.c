@@ -111,7 +111,7 @@ static void open_side(struct side *s, uint32_t id, enum vsmr_sync_role role,
     }
     struct vsmr_transport_config tc = {.self_id = id, .cluster_id = 5,
                                        .max_message = 8u << 20,
-                                       .encrypt = true};
+                                       .cipher = VSMR_CIPHER_AUTO};
     memset(tc.key, 9, sizeof tc.key);
     vsmr_parse_addr(self, &tc.listen_addr, &tc.listen_len);
     tc.peers[0].id = id == 1 ? 2 : 1;

@@ -159,9 +159,24 @@ static int k_log_level(struct parse_ctx *p, const char *v)
                v);
 }
 
+/* on/off as any boolean, or the AEAD by name (docs/operator-guide.md). */
 static int k_encrypt(struct parse_ctx *p, const char *v)
 {
-    return set_bool(p, v, &p->c->encrypt, "encrypt");
+    static const struct { const char *name; enum vsmr_cipher c; } names[] = {
+        {"aes256gcm", VSMR_CIPHER_AES256GCM},
+        {"chacha20poly1305", VSMR_CIPHER_CHACHA20POLY1305},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(v, names[i].name)) {
+            p->c->cipher = names[i].c;
+            return VSMR_OK;
+        }
+    bool on;
+    if (set_bool(p, v, &on, "encrypt") < 0)
+        return bad(p, "encrypt must be on, off, aes256gcm or "
+                   "chacha20poly1305, not '%s'", v);
+    p->c->cipher = on ? VSMR_CIPHER_AUTO : VSMR_CIPHER_OFF;
+    return VSMR_OK;
 }
 
 static int k_fsync(struct parse_ctx *p, const char *v)
@@ -396,7 +411,7 @@ static void set_defaults(struct vsmr_config *c, const char *name)
     c->cluster_id = 1;
     strcpy(c->transport, "tcp");
     c->log_level = VSMR_LOG_INFO;
-    c->encrypt = true;
+    c->cipher = VSMR_CIPHER_AUTO;
     c->fsync = true;
     c->lazy_witness = true;
     c->tick_ms = 10;

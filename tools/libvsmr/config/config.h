@@ -46,7 +46,7 @@ struct vsmr_config {
     char data_dir[VSMR_CONFIG_PATH_MAX];
     char log_file[VSMR_CONFIG_PATH_MAX];  /* "" = stderr */
     int log_level;                    /* enum vsmr_log_level */
-    bool encrypt;
+    enum vsmr_cipher cipher;          /* encrypt = on (AUTO), off, ... */
     bool fsync;
     bool lazy_witness;                /* witness APPENDs in batches */
     uint32_t tick_ms;

@@ -8,8 +8,9 @@
  *          u32 node id | u32 reserved(0) | 24-byte random nonce
  *   auth   u32 len=32 | 32-byte keyed BLAKE2b over the transcript
  *   frame  u32 len | u64 seq | body | 16-byte tag     (len = 8 + body + 16)
- * With encryption on the body is ChaCha20-Poly1305 (IETF) ciphertext, the
- * tag its Poly1305 tag; off, the body is plaintext and the tag a keyed
+ * With encryption on the body is AEAD ciphertext (AES-256-GCM or
+ * ChaCha20-Poly1305 IETF, named by the hello flags), the tag its
+ * authentication tag; off, the body is plaintext and the tag a keyed
  * BLAKE2b MAC. Either way the header is authenticated and the sequence
  * number must be exactly the next one expected (replay/reorder = reset).
  */
@@ -20,6 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sodium.h>
+
+#include "transport/transport.h"
 #include "vsmr/vsmr.h"
 
 #define VSMR_FRAME_PROTO_VERSION 1u
@@ -37,7 +41,10 @@
  * batch of guest pages later); transports configure a smaller limit. */
 #define VSMR_FRAME_BODY_HARD_MAX (64u << 20)
 
+/* Hello flags: 0 = MAC only, ENCRYPT = ChaCha20-Poly1305 (what version 1
+ * always meant), ENCRYPT|AES = AES-256-GCM; AES alone is refused. */
 #define VSMR_HELLO_FLAG_ENCRYPT  0x0001u
+#define VSMR_HELLO_FLAG_AES      0x0002u
 
 struct vsmr_hello {
     uint16_t version;
@@ -55,13 +62,16 @@ struct vsmr_session {
     uint8_t transcript[32];
     uint64_t tx_seq;
     uint64_t rx_seq;
-    bool encrypt;
+    enum vsmr_cipher cipher;   /* never AUTO */
     bool is_dialer;
+    /* AES-256-GCM only: both keys expanded once per connection. */
+    crypto_aead_aes256gcm_state tx_aes, rx_aes;
 };
 
-/* Fills a hello for this node with a fresh random nonce. */
+/* Fills a hello for this node with a fresh random nonce; cipher is a
+ * resolved one (AUTO is resolved here as vsmr_cipher_resolve would). */
 void vsmr_hello_init(struct vsmr_hello *h, uint64_t cluster_id,
-                     uint32_t node_id, bool encrypt);
+                     uint32_t node_id, enum vsmr_cipher cipher);
 /* Writes the hello with its length prefix: VSMR_HELLO_WIRE_LEN bytes. */
 void vsmr_hello_encode(const struct vsmr_hello *h,
                        uint8_t out[VSMR_HELLO_WIRE_LEN]);
@@ -70,7 +80,9 @@ void vsmr_hello_encode(const struct vsmr_hello *h,
 int vsmr_hello_decode(const uint8_t *buf, size_t len, struct vsmr_hello *h);
 
 /* Derives the session keys once both hellos are known. Both sides call it
- * with the same (dialer, acceptor) pair; is_dialer picks the direction. */
+ * with the same (dialer, acceptor) pair; is_dialer picks the direction.
+ * VSMR_EAUTH if the two hellos name different ciphers (the message names
+ * both) or AES-256-GCM is named on a CPU without it. */
 int vsmr_session_derive(struct vsmr_session *s,
                         const uint8_t cluster_key[VSMR_FRAME_KEY_LEN],
                         const struct vsmr_hello *dialer,

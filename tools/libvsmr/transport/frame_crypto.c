@@ -13,12 +13,62 @@
 
 static const uint8_t hello_magic[4] = {'V', 'S', 'M', 'R'};
 
+int vsmr_cipher_resolve(enum vsmr_cipher want, enum vsmr_cipher *out)
+{
+    bool aes = crypto_aead_aes256gcm_is_available() != 0;
+    switch (want) {
+    case VSMR_CIPHER_OFF:
+    case VSMR_CIPHER_CHACHA20POLY1305:
+        *out = want;
+        return VSMR_OK;
+    case VSMR_CIPHER_AES256GCM:
+        if (!aes)
+            return vsmr_fail(VSMR_EINVAL, "encrypt = aes256gcm, but this "
+                             "CPU lacks AES-NI/PCLMUL: use encrypt = "
+                             "chacha20poly1305 on every node");
+        *out = want;
+        return VSMR_OK;
+    case VSMR_CIPHER_AUTO:
+        *out = aes ? VSMR_CIPHER_AES256GCM : VSMR_CIPHER_CHACHA20POLY1305;
+        return VSMR_OK;
+    }
+    return vsmr_fail(VSMR_EINVAL, "unknown cipher %d", (int)want);
+}
+
+const char *vsmr_cipher_name(enum vsmr_cipher c)
+{
+    switch (c) {
+    case VSMR_CIPHER_OFF: return "off";
+    case VSMR_CIPHER_CHACHA20POLY1305: return "chacha20poly1305";
+    case VSMR_CIPHER_AES256GCM: return "aes256gcm";
+    case VSMR_CIPHER_AUTO: return "on";
+    }
+    return "unknown";
+}
+
+static uint16_t cipher_flags(enum vsmr_cipher c)
+{
+    if (c == VSMR_CIPHER_AES256GCM)
+        return VSMR_HELLO_FLAG_ENCRYPT | VSMR_HELLO_FLAG_AES;
+    return c == VSMR_CIPHER_CHACHA20POLY1305 ? VSMR_HELLO_FLAG_ENCRYPT : 0;
+}
+
+static enum vsmr_cipher flags_cipher(uint16_t flags)
+{
+    if (!(flags & VSMR_HELLO_FLAG_ENCRYPT))
+        return VSMR_CIPHER_OFF;
+    return flags & VSMR_HELLO_FLAG_AES ? VSMR_CIPHER_AES256GCM
+                                       : VSMR_CIPHER_CHACHA20POLY1305;
+}
+
 void vsmr_hello_init(struct vsmr_hello *h, uint64_t cluster_id,
-                     uint32_t node_id, bool encrypt)
+                     uint32_t node_id, enum vsmr_cipher cipher)
 {
     memset(h, 0, sizeof *h);
     h->version = VSMR_FRAME_PROTO_VERSION;
-    h->flags = encrypt ? VSMR_HELLO_FLAG_ENCRYPT : 0;
+    if (cipher == VSMR_CIPHER_AUTO)
+        vsmr_cipher_resolve(cipher, &cipher);   /* AUTO cannot fail */
+    h->flags = cipher_flags(cipher);
     h->cluster_id = cluster_id;
     h->node_id = node_id;
     randombytes_buf(h->nonce, sizeof h->nonce);
@@ -57,7 +107,9 @@ int vsmr_hello_decode(const uint8_t *buf, size_t len, struct vsmr_hello *h)
         return vsmr_fail(VSMR_EPROTO, "hello of protocol version %u, this "
                          "build speaks %u", h->version,
                          VSMR_FRAME_PROTO_VERSION);
-    if ((h->flags & ~VSMR_HELLO_FLAG_ENCRYPT) || get_be32(b + 20) != 0)
+    uint16_t known = VSMR_HELLO_FLAG_ENCRYPT | VSMR_HELLO_FLAG_AES;
+    if ((h->flags & ~known) || h->flags == VSMR_HELLO_FLAG_AES ||
+        get_be32(b + 20) != 0)
         return vsmr_fail(VSMR_EPROTO, "hello with unknown flags 0x%x",
                          h->flags);
     memcpy(h->nonce, b + 24, VSMR_FRAME_NONCE_LEN);
@@ -81,10 +133,18 @@ int vsmr_session_derive(struct vsmr_session *s,
                         const struct vsmr_hello *dialer,
                         const struct vsmr_hello *acceptor, bool is_dialer)
 {
-    if (dialer->flags != acceptor->flags)
-        return vsmr_fail(VSMR_EAUTH, "encryption setting differs between "
-                         "nodes %u and %u", dialer->node_id,
-                         acceptor->node_id);
+    enum vsmr_cipher cd = flags_cipher(dialer->flags);
+    enum vsmr_cipher ca = flags_cipher(acceptor->flags);
+    if (cd != ca)
+        return vsmr_fail(VSMR_EAUTH, "encryption setting differs: node %u "
+                         "uses %s, node %u uses %s; set the same encrypt "
+                         "value on every node (chacha20poly1305 where some "
+                         "CPUs lack AES-NI)", dialer->node_id,
+                         vsmr_cipher_name(cd), acceptor->node_id,
+                         vsmr_cipher_name(ca));
+    if (cd == VSMR_CIPHER_AES256GCM && !crypto_aead_aes256gcm_is_available())
+        return vsmr_fail(VSMR_EAUTH, "aes256gcm agreed, but this CPU lacks "
+                         "AES-NI/PCLMUL");
     if (sodium_memcmp(dialer->nonce, acceptor->nonce,
                       VSMR_FRAME_NONCE_LEN) == 0)
         return vsmr_fail(VSMR_EAUTH, "peer echoed our own nonce");
@@ -94,7 +154,7 @@ int vsmr_session_derive(struct vsmr_session *s,
 
     memset(s, 0, sizeof *s);
     s->is_dialer = is_dialer;
-    s->encrypt = (dialer->flags & VSMR_HELLO_FLAG_ENCRYPT) != 0;
+    s->cipher = cd;
     keyed_hash(s->transcript, cluster_key, "vsmr-transcript-v1", both,
                sizeof both);
     uint8_t d2a[32], a2d[32];
@@ -105,6 +165,10 @@ int vsmr_session_derive(struct vsmr_session *s,
     keyed_hash(s->auth_key, cluster_key, "vsmr-key-auth", s->transcript, 32);
     memcpy(s->tx_key, is_dialer ? d2a : a2d, 32);
     memcpy(s->rx_key, is_dialer ? a2d : d2a, 32);
+    if (cd == VSMR_CIPHER_AES256GCM) {
+        crypto_aead_aes256gcm_beforenm(&s->tx_aes, s->tx_key);
+        crypto_aead_aes256gcm_beforenm(&s->rx_aes, s->rx_key);
+    }
     sodium_memzero(d2a, sizeof d2a);
     sodium_memzero(a2d, sizeof a2d);
     return VSMR_OK;
@@ -147,6 +211,11 @@ void vsmr_session_wipe(struct vsmr_session *s)
     sodium_memzero(s, sizeof *s);
 }
 
+/* The AEAD nonce is the frame's sequence number. It never repeats under
+ * one key: each direction of each connection has its own key (derived
+ * from both sides' fresh random hello nonces), the sequence starts at 0
+ * and only grows, and sealing stops before it wraps. Both AEADs take the
+ * same 96-bit nonce, and a key is only ever used with one of them. */
 static void seq_nonce(uint8_t nonce[12], uint64_t seq)
 {
     memset(nonce, 0, 4);
@@ -172,9 +241,13 @@ long vsmr_frame_seal(struct vsmr_session *s, uint8_t *frame,
     put_be64(frame + 4, s->tx_seq);
     uint8_t *body = frame + VSMR_FRAME_HDR_LEN;
     uint8_t *tag = body + body_len;
-    if (s->encrypt) {
-        uint8_t nonce[12];
-        seq_nonce(nonce, s->tx_seq);
+    uint8_t nonce[12];
+    seq_nonce(nonce, s->tx_seq);
+    if (s->cipher == VSMR_CIPHER_AES256GCM) {
+        crypto_aead_aes256gcm_encrypt_detached_afternm(
+            body, tag, NULL, body, body_len, frame, VSMR_FRAME_HDR_LEN,
+            NULL, nonce, &s->tx_aes);
+    } else if (s->cipher == VSMR_CIPHER_CHACHA20POLY1305) {
         crypto_aead_chacha20poly1305_ietf_encrypt_detached(
             body, tag, NULL, body, body_len, frame, VSMR_FRAME_HDR_LEN,
             NULL, nonce, s->tx_key);
@@ -218,12 +291,17 @@ int vsmr_frame_open(struct vsmr_session *s, uint8_t *frame, size_t frame_len,
     uint8_t *b = frame + VSMR_FRAME_HDR_LEN;
     const uint8_t *tag = b + blen;
     uint64_t seq = get_be64(frame + 4);
-    if (s->encrypt) {
+    if (s->cipher != VSMR_CIPHER_OFF) {
         uint8_t nonce[12];
         seq_nonce(nonce, seq);
-        if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-                b, NULL, b, blen, tag, frame, VSMR_FRAME_HDR_LEN, nonce,
-                s->rx_key) != 0)
+        int bad = s->cipher == VSMR_CIPHER_AES256GCM
+            ? crypto_aead_aes256gcm_decrypt_detached_afternm(
+                  b, NULL, b, blen, tag, frame, VSMR_FRAME_HDR_LEN, nonce,
+                  &s->rx_aes)
+            : crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+                  b, NULL, b, blen, tag, frame, VSMR_FRAME_HDR_LEN, nonce,
+                  s->rx_key);
+        if (bad != 0)
             return vsmr_fail(VSMR_EAUTH, "frame %llu fails authentication",
                              (unsigned long long)seq);
     } else {

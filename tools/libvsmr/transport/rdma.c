@@ -112,7 +112,7 @@ void rdma_conn_up(struct rdma_conn *c)
     p->st.last_contact_ms = c->last_rx_ms;
     rdma_log(t, VSMR_LOG_INFO, "event=peer_connected transport=rdma peer=%u "
              "addr=%s encrypt=%s ring=%zu", c->peer_id, c->addr,
-             c->sess.encrypt ? "on" : "off", c->r_size);
+             vsmr_cipher_name(c->sess.cipher), c->r_size);
     if (t->h.on_peer)
         t->h.on_peer(t->h.ctx, c->peer_id, true);
 }
@@ -306,10 +306,14 @@ static int rdma_open_t(const struct vsmr_transport_config *cfg,
                          "= tcp or auto");
     if (sodium_init() < 0)
         return vsmr_fail(VSMR_ESYS, "libsodium failed to initialise");
+    enum vsmr_cipher cipher;
+    if ((rc = vsmr_cipher_resolve(cfg->cipher, &cipher)) < 0)
+        return rc;
     struct vsmr_transport *t = calloc(1, sizeof *t);
     if (!t)
         return vsmr_fail(VSMR_ENOMEM, "transport");
     t->cfg = *cfg;
+    t->cfg.cipher = cipher;
     t->h = *h;
     if (!t->cfg.max_message)
         t->cfg.max_message = DEFAULT_MAX_MESSAGE;

@@ -203,7 +203,7 @@ void rdma_conn_on_established(struct rdma_conn *c)
     c->established = true;
     c->state = RC_HELLO;
     vsmr_hello_init(&c->my_hello, c->t->cfg.cluster_id, c->t->cfg.self_id,
-                    c->t->cfg.encrypt);
+                    c->t->cfg.cipher);
     vsmr_hello_encode(&c->my_hello, send_slot(c, SEND_SLOT_HELLO));
     send_msg(c, SEND_SLOT_HELLO, VSMR_HELLO_WIRE_LEN);
 }

@@ -149,7 +149,7 @@ int tcp_conn_established(struct tcp_conn *c)
     p->st.connects++;
     p->st.last_contact_ms = c->last_rx_ms;
     tcp_log(t, VSMR_LOG_INFO, "event=peer_connected peer=%u addr=%s "
-            "encrypt=%s", c->peer_id, c->addr, c->sess.encrypt ? "on" : "off");
+            "encrypt=%s", c->peer_id, c->addr, vsmr_cipher_name(c->sess.cipher));
     if (t->h.on_peer)
         t->h.on_peer(t->h.ctx, c->peer_id, true);
     return VSMR_OK;
@@ -318,10 +318,14 @@ static int tcp_open(const struct vsmr_transport_config *cfg,
         return rc;
     if (sodium_init() < 0)
         return vsmr_fail(VSMR_ESYS, "libsodium failed to initialise");
+    enum vsmr_cipher cipher;
+    if ((rc = vsmr_cipher_resolve(cfg->cipher, &cipher)) < 0)
+        return rc;
     struct vsmr_transport *t = calloc(1, sizeof *t);
     if (!t)
         return vsmr_fail(VSMR_ENOMEM, "transport");
     t->cfg = *cfg;
+    t->cfg.cipher = cipher;
     t->h = *h;
     t->listen_fd = -1;
     if (!t->cfg.max_message)

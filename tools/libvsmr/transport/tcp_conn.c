@@ -61,7 +61,7 @@ struct tcp_conn *tcp_conn_new(struct vsmr_transport *t, int fd, bool dialer,
     snprintf(c->addr, sizeof c->addr, "%s", addr);
     c->deadline_ms = vsmr_now_ms() + TCP_HANDSHAKE_MS;
     vsmr_hello_init(&c->my_hello, t->cfg.cluster_id, t->cfg.self_id,
-                    t->cfg.encrypt);
+                    t->cfg.cipher);
     return c;
 }
 

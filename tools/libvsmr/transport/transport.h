@@ -58,11 +58,31 @@ struct vsmr_transport_loop {
     void *ctx;
 };
 
+/* How frames are protected (config key `encrypt`, docs/transport.md).
+ * OFF authenticates without encrypting (a trusted fabric); AUTO is
+ * "on": AES-256-GCM where the CPU has AES-NI and PCLMUL (the cheaper
+ * AEAD there), ChaCha20-Poly1305 elsewhere. Transports resolve AUTO at
+ * open(); every node of a cluster must end up with the same cipher. */
+enum vsmr_cipher {
+    VSMR_CIPHER_OFF = 0,
+    VSMR_CIPHER_CHACHA20POLY1305 = 1,
+    VSMR_CIPHER_AES256GCM = 2,
+    VSMR_CIPHER_AUTO = 3,
+};
+
+/* The cipher "want" means on this host: AUTO becomes AES256GCM where
+ * libsodium has its AES-NI code (crypto_aead_aes256gcm_is_available()),
+ * else CHACHA20POLY1305. VSMR_EINVAL for AES256GCM on a CPU without it
+ * or an unknown value. Needs sodium_init(). */
+int vsmr_cipher_resolve(enum vsmr_cipher want, enum vsmr_cipher *out);
+/* "off", "chacha20poly1305", "aes256gcm" (and "on" for AUTO). */
+const char *vsmr_cipher_name(enum vsmr_cipher c);
+
 struct vsmr_transport_config {
     uint32_t self_id;
     uint64_t cluster_id;
     uint8_t key[32];                  /* the cluster key */
-    bool encrypt;                     /* false: MAC only (trusted fabric) */
+    enum vsmr_cipher cipher;          /* OFF (0): MAC only */
     struct sockaddr_storage listen_addr;
     socklen_t listen_len;
     struct vsmr_peer_addr peers[VSMR_MAX_PEERS]; /* self included or not */

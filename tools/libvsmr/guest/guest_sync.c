@@ -25,36 +25,36 @@ static int out_of_order(vsmr_guest *g, const char *op)
                      g->ops->name, state_name(g->sync_state));
 }
 
-int vsmr_guest_stop_for_sync(vsmr_guest *g)
+/* The primary's two steps: from -> to through op; done when already at
+ * to. */
+static int step(vsmr_guest *g, const char *name,
+                enum vsmr_guest_sync_state from,
+                enum vsmr_guest_sync_state to, int (*op)(vsmr_guest *))
 {
     if (!g)
-        return vsmr_fail(VSMR_EINVAL, "stop for sync: no guest");
-    if (g->sync_state == VSMR_GUEST_STOPPED)
+        return vsmr_fail(VSMR_EINVAL, "%s: no guest", name);
+    if (g->sync_state == to)
         return VSMR_OK;
-    if (g->sync_state != VSMR_GUEST_RUNNING)
-        return out_of_order(g, "stop for sync");
-    int rc = g->ops->stop_for_sync(g);
+    if (g->sync_state != from)
+        return out_of_order(g, name);
+    int rc = op(g);
     if (rc == VSMR_OK) {
-        g->paused = true;
-        g->sync_state = VSMR_GUEST_STOPPED;
+        g->paused = to == VSMR_GUEST_STOPPED;
+        g->sync_state = to;
     }
     return rc;
 }
 
+int vsmr_guest_stop_for_sync(vsmr_guest *g)
+{
+    return step(g, "stop for sync", VSMR_GUEST_RUNNING, VSMR_GUEST_STOPPED,
+                g ? g->ops->stop_for_sync : NULL);
+}
+
 int vsmr_guest_continue_after_sync(vsmr_guest *g)
 {
-    if (!g)
-        return vsmr_fail(VSMR_EINVAL, "continue after sync: no guest");
-    if (g->sync_state == VSMR_GUEST_RUNNING)
-        return VSMR_OK;
-    if (g->sync_state != VSMR_GUEST_STOPPED)
-        return out_of_order(g, "continue after sync");
-    int rc = g->ops->continue_after_sync(g);
-    if (rc == VSMR_OK) {
-        g->paused = false;
-        g->sync_state = VSMR_GUEST_RUNNING;
-    }
-    return rc;
+    return step(g, "continue after sync", VSMR_GUEST_STOPPED,
+                VSMR_GUEST_RUNNING, g ? g->ops->continue_after_sync : NULL);
 }
 
 int vsmr_guest_backup_prepare(vsmr_guest *g)

@@ -21,6 +21,7 @@ struct sim_guest {
     uint64_t sent;
     struct sim_outbox *outbox;
     unsigned fail_next;             /* sim_sync.c: steps told to fail */
+    char trace[512];                /* sim_sync.c: steps called */
 };
 
 int sim_pause(vsmr_guest *g);

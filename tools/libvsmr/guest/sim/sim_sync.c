@@ -5,6 +5,7 @@
  * no page is shared with a backend and every page maps. Tests can make
  * one step fail (vsmr_sim_fail_sync_step) to check the engine's recovery.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -33,10 +34,23 @@ int vsmr_sim_fail_sync_step(vsmr_guest *g, const char *step)
     return vsmr_fail(VSMR_EINVAL, "fail sync step: no step '%s'", step);
 }
 
-/* Whether the step was told to fail (once). */
+int vsmr_sim_sync_trace(vsmr_guest *g, char *buf, size_t cap)
+{
+    if (!g || g->ops != &vsmr_guest_sim_ops || !buf || !cap)
+        return vsmr_fail(VSMR_EINVAL, "sync trace: not a sim guest");
+    struct sim_guest *s = sim_of(g);
+    snprintf(buf, cap, "%s", s->trace);
+    s->trace[0] = '\0';
+    return VSMR_OK;
+}
+
+/* Records the call; whether the step was told to fail (once). */
 static bool failing(vsmr_guest *g, unsigned step)
 {
     struct sim_guest *s = sim_of(g);
+    size_t len = strlen(s->trace);
+    snprintf(s->trace + len, sizeof s->trace - len, "%s%s", len ? " " : "",
+             steps[step]);
     bool f = s->fail_next & (1u << step);
     s->fail_next &= ~(1u << step);
     return f;

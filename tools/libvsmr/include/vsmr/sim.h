@@ -67,6 +67,9 @@ int vsmr_sim_pid(vsmr_guest *g);
  * cancel leave the guest stopped (VSMR_ESTATE), as a Xen backup's does.
  * An unknown step is VSMR_EINVAL. */
 int vsmr_sim_fail_sync_step(vsmr_guest *g, const char *step);
+/* Tests: the sync steps called since the last call, space-separated
+ * ("prepare begin end"), into buf; then forgets them. */
+int vsmr_sim_sync_trace(vsmr_guest *g, char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,9 @@
  * (verify mode), outputs released only after their epoch commits, only
  * divergent pages travel, Remus mode as the baseline, aborts in every
  * phase leave both guests running and the next sync repairs them, hostile
- * frames are refused.
+ * frames are refused; the guest's sync steps (stop/continue, backup
+ * prepare/begin/end) come in the engine's order, and a failure at each
+ * leaves both guests running or held until the next sync.
  */
 #include <check.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "simtest.h"
 #include "sync/engine.h"
 #include "vsmr/hash.h"
+#include "vsmr/sim.h"
 
 #define SPEC "pages=2048,workers=4"
 #define MAXQ 4096
@@ -28,6 +31,7 @@ struct side {
     struct side *peer;
     uint64_t released, released_bad;
     bool drop_outgoing;          /* simulate a cut link */
+    char log[8192];              /* engine actions and guest sync steps */
 };
 
 static int sim_inject(void *ctx, const void *in, size_t len)
@@ -67,6 +71,22 @@ static void on_release(void *ctx, const struct vsmr_output *o)
         s->released_bad++;
 }
 
+/* Appends the guest's sync steps so far, then the action, to the log: the
+ * order in which the engine called them. */
+static void log_steps(struct side *s, const char *action)
+{
+    char steps[512];
+    vsmr_sim_sync_trace(s->g, steps, sizeof steps);
+    size_t len = strlen(s->log);
+    snprintf(s->log + len, sizeof s->log - len, "%s%s [%s]",
+             steps[0] ? " " : "", steps, action);
+}
+
+static void on_action(void *ctx, const char *action)
+{
+    log_steps(ctx, action);
+}
+
 static void make_side(struct side *s, enum vsmr_sync_role role,
                       enum vsmr_sync_mode mode)
 {
@@ -75,10 +95,20 @@ static void make_side(struct side *s, enum vsmr_sync_role role,
     struct vsmr_engine_config c = {
         .role = role, .mode = mode, .verify = true, .hash_threads = 2,
         .io = {sim_inject, sim_collect, sim_served, s->g},
-        .send = send_to_peer, .release = on_release, .ctx = s,
+        .send = send_to_peer, .release = on_release,
+        .before_action = on_action, .ctx = s,
     };
     ck_assert_msg(vsmr_engine_new(&c, s->g, &s->e) == VSMR_OK, "%s",
                   vsmr_errmsg());
+}
+
+/* A primary and a backup joined to each other. */
+static void make_pair(struct side *p, struct side *b, enum vsmr_sync_mode mode)
+{
+    make_side(p, VSMR_SYNC_PRIMARY, mode);
+    make_side(b, VSMR_SYNC_BACKUP, mode);
+    p->peer = b;
+    b->peer = p;
 }
 
 static void free_side(struct side *s)
@@ -167,10 +197,7 @@ static size_t memory_differs(struct side *a, struct side *b)
 START_TEST(vsmr_epochs_identical_and_outputs_held)
 {
     struct side p, b;
-    make_side(&p, VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_VSMR);
-    make_side(&b, VSMR_SYNC_BACKUP, VSMR_SYNC_MODE_VSMR);
-    p.peer = &b;
-    b.peer = &p;
+    make_pair(&p, &b, VSMR_SYNC_MODE_VSMR);
     uint64_t divergent = 0, unions = 0;
     for (uint64_t e = 1; e <= 6; e++) {
         feed(&p, &b, e, 800);
@@ -207,10 +234,7 @@ END_TEST
 START_TEST(remus_mode_sends_every_dirty_page)
 {
     struct side p, b;
-    make_side(&p, VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_REMUS);
-    make_side(&b, VSMR_SYNC_BACKUP, VSMR_SYNC_MODE_REMUS);
-    p.peer = &b;
-    b.peer = &p;
+    make_pair(&p, &b, VSMR_SYNC_MODE_REMUS);
     for (uint64_t e = 1; e <= 3; e++) {
         feed(&p, &b, e, 500);
         sync_both(&p, &b, e);
@@ -239,10 +263,7 @@ START_TEST(abort_in_every_phase_then_recover)
 {
     for (int cut_after = 0; cut_after < 6; cut_after++) {
         struct side p, b;
-        make_side(&p, VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_VSMR);
-        make_side(&b, VSMR_SYNC_BACKUP, VSMR_SYNC_MODE_VSMR);
-        p.peer = &b;
-        b.peer = &p;
+        make_pair(&p, &b, VSMR_SYNC_MODE_VSMR);
         feed(&p, &b, 42, 600);
         uint64_t index = next_index++;
         ck_assert_int_eq(vsmr_engine_sync(p.e, 1, index), VSMR_OK);
@@ -293,10 +314,7 @@ END_TEST
 START_TEST(hostile_frames_are_refused)
 {
     struct side p, b;
-    make_side(&p, VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_VSMR);
-    make_side(&b, VSMR_SYNC_BACKUP, VSMR_SYNC_MODE_VSMR);
-    p.peer = &b;
-    b.peer = &p;
+    make_pair(&p, &b, VSMR_SYNC_MODE_VSMR);
     uint8_t junk[64] = {0x56, 0x53, 0x4d, 0x52, 1, 0, 0x01, 0x02, 40};
     ck_assert_int_eq(vsmr_engine_message(p.e, junk, sizeof junk), VSMR_EPROTO);
     ck_assert_int_eq(vsmr_engine_message(p.e, junk, 3), VSMR_EPROTO);
@@ -310,6 +328,132 @@ START_TEST(hostile_frames_are_refused)
 }
 END_TEST
 
+
+/* Each word found in the log after the previous one. */
+static void assert_in_order(const char *log, const char *const *words,
+                            size_t n)
+{
+    const char *at = log;
+    for (size_t i = 0; i < n; i++) {
+        const char *q = strstr(at, words[i]);
+        ck_assert_msg(q, "'%s' missing or out of order in:%s", words[i], log);
+        at = q + strlen(words[i]);
+    }
+}
+
+/* The guest's sync steps, in the engine's order: the primary stops for
+ * the sync and continues after it; the backup is prepared when its inputs
+ * are served, begun after its bitmap fetch and before anything is
+ * applied, ended at resume (after the context and the verify). */
+START_TEST(sync_steps_in_order)
+{
+    struct side p, b;
+    make_pair(&p, &b, VSMR_SYNC_MODE_VSMR);
+    for (uint64_t e = 1; e <= 2; e++) {
+        feed(&p, &b, 70 + e, 300);
+        sync_both(&p, &b, e);
+    }
+    log_steps(&p, "done");
+    log_steps(&b, "done");
+    static const char *const prim[] = {
+        "[pause] stop [fetch-dirty]", "[send-pages]", "[resume] continue",
+        "[pause] stop [fetch-dirty]", "[resume] continue [done]"};
+    static const char *const back[] = {
+        "[pause] prepare [fetch-dirty] begin [send-dirty]", "[apply]",
+        "[verify]", "[send-ack]", "[resume] end",
+        "[pause] prepare [fetch-dirty] begin", "[resume] end [done]"};
+    assert_in_order(p.log, prim, sizeof prim / sizeof *prim);
+    assert_in_order(b.log, back, sizeof back / sizeof *back);
+    ck_assert_msg(!strstr(p.log, " prepare ") && !strstr(b.log, " stop "),
+                  "primary:%s\nbackup:%s", p.log, b.log);
+    free_side(&p);
+    free_side(&b);
+
+    /* Remus: the backup never runs, so it gets no sync steps. */
+    make_pair(&p, &b, VSMR_SYNC_MODE_REMUS);
+    feed(&p, &b, 80, 200);
+    sync_both(&p, &b, 1);
+    log_steps(&p, "done");
+    log_steps(&b, "done");
+    assert_in_order(p.log, prim, 3);
+    ck_assert_msg(!strstr(b.log, " prepare ") && !strstr(b.log, " end "),
+                  "backup:%s", b.log);
+    free_side(&p);
+    free_side(&b);
+}
+END_TEST
+
+static bool paused_of(struct side *s)
+{
+    bool paused;
+    ck_assert_int_eq(vsmr_guest_is_paused(s->g, &paused), VSMR_OK);
+    return paused;
+}
+
+/* One sync with sync steps told to fail (on the backup when steps[0] is
+ * "b:"), then the checks: which epoch committed, the primary runs, the
+ * backup runs unless held; and the next sync makes them identical with
+ * both running. */
+static void fault_case(const char *where, const char *step1,
+                       const char *step2, bool commits, bool backup_held)
+{
+    struct side p, b;
+    make_pair(&p, &b, VSMR_SYNC_MODE_VSMR);
+    struct side *victim = where[0] == 'b' ? &b : &p;
+    feed(&p, &b, 90, 400);
+    ck_assert_int_eq(vsmr_sim_fail_sync_step(victim->g, step1), VSMR_OK);
+    if (step2)
+        ck_assert_int_eq(vsmr_sim_fail_sync_step(victim->g, step2), VSMR_OK);
+    uint64_t index = next_index++;
+    vsmr_engine_sync(p.e, 1, index);
+    vsmr_engine_sync(b.e, 1, index);
+    run_until_quiet(&p, &b);
+    for (int i = 0; i < 3; i++) {     /* a failed continue is retried */
+        vsmr_engine_poll(p.e);
+        vsmr_engine_poll(b.e);
+    }
+    struct vsmr_sync_status sp, sb;
+    vsmr_engine_status(p.e, &sp);
+    vsmr_engine_status(b.e, &sb);
+    ck_assert_msg(sp.committed_epoch == (commits ? 1u : 0u) &&
+                  sb.committed_epoch == sp.committed_epoch,
+                  "%s %s: committed primary %llu backup %llu (%s / %s)",
+                  where, step1, (unsigned long long)sp.committed_epoch,
+                  (unsigned long long)sb.committed_epoch, sp.reason,
+                  sb.reason);
+    ck_assert_msg(!paused_of(&p), "%s %s: primary left paused", where, step1);
+    ck_assert_msg(paused_of(&b) == backup_held, "%s %s: backup %s", where,
+                  step1, backup_held ? "should be held" : "left paused");
+    ck_assert_uint_eq(p.released_bad, 0);
+    feed(&p, &b, 91, 300);
+    sync_both(&p, &b, 2);
+    vsmr_engine_status(p.e, &sp);
+    vsmr_engine_status(b.e, &sb);
+    ck_assert_msg(sp.committed_epoch == 2 && sb.committed_epoch == 2,
+                  "%s %s: next sync: %s / %s", where, step1, sp.reason,
+                  sb.reason);
+    ck_assert(!paused_of(&p) && !paused_of(&b));
+    ck_assert_uint_eq(memory_differs(&p, &b), 0);
+    ck_assert_uint_eq(p.released_bad, 0);
+    free_side(&p);
+    free_side(&b);
+}
+
+/* An error at each sync step: before the copy it aborts the epoch with
+ * both guests running again; a backup whose cancel cannot restart it (as
+ * a Xen backup after its reset) or whose end fails is held until the next
+ * sync, which brings it back; a primary's failed continue is retried. */
+START_TEST(a_failing_step_leaves_guests_running)
+{
+    fault_case("p", "stop", NULL, false, false);
+    fault_case("b", "prepare", NULL, false, false);
+    fault_case("b", "begin", NULL, false, false);
+    fault_case("b", "begin", "cancel", false, true);
+    fault_case("b", "end", NULL, true, true);
+    fault_case("p", "continue", NULL, true, false);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("engine");
@@ -319,6 +463,8 @@ int main(void)
     tcase_add_test(tc, remus_mode_sends_every_dirty_page);
     tcase_add_test(tc, abort_in_every_phase_then_recover);
     tcase_add_test(tc, hostile_frames_are_refused);
+    tcase_add_test(tc, sync_steps_in_order);
+    tcase_add_test(tc, a_failing_step_leaves_guests_running);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -17,8 +17,6 @@
 #include "common/err.h"
 #include "statecopy.h"
 
-#include <xen/hvm/params.h>
-
 static void print_sync(int i, const struct sync_stats *st, bool verify)
 {
     printf("SYNC %d dirtyA=%zu dirtyB=%zu union=%zu diverged=%zu bytes=%llu "
@@ -61,15 +59,8 @@ static int open_both(struct sc *s, const char *a, const char *b)
                (unsigned long long)vsmr_guest_page_count(s->b));
         return -1;
     }
-    s->xch = xc_interface_open(NULL, NULL, 0);
-    s->fmem = xenforeignmemory_open(NULL, 0);
-    s->xs = xs_open(0);
-    if (!s->xch || !s->fmem || !s->xs)
+    if (s->spare_port && !(s->xch = xc_interface_open(NULL, NULL, 0)))
         return -1;
-    uint64_t v = 0;
-    if (xc_hvm_param_get(s->xch, s->db, HVM_PARAM_STORE_PFN, &v) < 0)
-        return -1;
-    s->b_store_pfn = v;
     s->nwords = (s->pages + 63) / 64;
     s->bma = calloc(s->nwords, sizeof *s->bma);
     s->bmb = calloc(s->nwords, sizeof *s->bmb);

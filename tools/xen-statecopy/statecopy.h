@@ -1,7 +1,9 @@
 /*
  * statecopy.h - state shared by the files of vsmr-xen-statecopy: the two
  * domains (primary A, running backup B), the gfns both can map, per-sync
- * figures. See docs/xen-device-state.md for the sequence and its reasons.
+ * figures. B's Xen-specific steps are the xen guest backend's
+ * (tools/libvsmr/guest/xen/xen_backup.c and its neighbours); this tool only
+ * orders them, and keeps its test aids. See docs/xen-device-state.md for the sequence and its reasons.
  */
 #ifndef VSMR_SC_H
 #define VSMR_SC_H
@@ -9,8 +11,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <xenctrl.h>
-#include <xenforeignmemory.h>
-#include <xenstore.h>
 
 #include "vsmr/guest.h"
 #include "vsmr/hash.h"
@@ -18,9 +18,7 @@
 struct sc {
     vsmr_guest *a, *b;             /* through the guest interface */
     uint32_t da, db;               /* domain ids */
-    xc_interface *xch;             /* B's domain-side fix-ups */
-    xenforeignmemory_handle *fmem; /* mappable-set discovery */
-    struct xs_handle *xs;
+    xc_interface *xch;             /* --spare-port only (a test aid) */
     uint64_t *gfns;                /* frames mappable in both */
     size_t ngfns;
     uint64_t *mappable;            /* the same, as a bitmap */
@@ -28,7 +26,6 @@ struct sc {
     uint64_t *bma, *bmb;           /* dirty bitmaps */
     size_t nwords;
     uint64_t pages;
-    uint64_t b_store_pfn;
     bool verify, spare_port, first;
     const char *probe;             /* shell command run after B's resume */
     const char *hold, *release;    /* hold / release A's inputs */
@@ -41,7 +38,7 @@ struct sc {
 
 struct sync_stats {
     size_t dirty_a, dirty_b, uni, diverged, mismatched_after, map_fail;
-    size_t acl_restored, acl_changed_by_release, xs_recreated, learned;
+    size_t acl_changed_by_release, xs_recreated, learned;
     size_t shared;
     bool b_net;
     uint64_t bytes;
@@ -62,25 +59,10 @@ int copy_divergent(struct sc *s, const uint64_t *u, size_t n,
 int verify_all(struct sc *s, struct sync_stats *st);
 int repair_and_learn(struct sc *s, struct sync_stats *st);
 
-/* shared.c: pages shared with backends (rings), always compared */
-size_t shared_pages(struct sc *s, uint32_t domid, uint64_t *out, size_t cap);
-
-/* backup.c: B's domain-side state - reset before the copy, reconnect after */
-void backends_to_initwait(struct sc *s);
-int backup_reset(struct sc *s);
-int backup_reconnect(struct sc *s, struct sync_stats *st);
-
-/* xsacl.c: the xenstore ACLs that name B, kept across release+introduce */
-struct acl_snapshot;
-struct acl_snapshot *acl_snapshot(struct xs_handle *xs, uint32_t domid);
-int acl_restore(struct xs_handle *xs, struct acl_snapshot *snap,
-                size_t *restored, size_t *changed, size_t *recreated);
-void acl_free(struct acl_snapshot *snap);
-
-/* sync.c: one sync A -> B; final: A stays suspended, B stays paused */
+/* sync.c: one sync A -> B through the guest interface's sync stops
+ * (vsmr_guest_stop_for_sync, vsmr_guest_backup_*); final: A stays
+ * stopped, B is reconnected but not started (backup_resume starts it). */
 int sync_once(struct sc *s, struct sync_stats *st, bool final);
 int backup_resume(struct sc *s);
-/* waits until every vif backend of B is Connected (4); 0 or -1 */
-int backup_wait_connected(struct sc *s, int timeout_ms);
 
 #endif

@@ -1,8 +1,10 @@
 /*
- * sync.c - one sync of the running backup B from the primary A: suspend A
- * cooperatively, pause B, union of both dirty bitmaps, reset B's domain
- * state, copy divergent pages and A's HVM context, (verify), resume A fast,
- * then rebuild B's connections and resume it as a new domain.
+ * sync.c - one sync of the running backup B from the primary A, in the
+ * order the sync engine uses: prepare B (paused, devices detached), stop A
+ * for the sync, union of both dirty bitmaps and the pages both share with
+ * backends, begin B (domain-side reset), copy divergent pages and A's HVM
+ * context, (verify), continue A, then end B (reconnected, resumed as a new
+ * domain). The Xen work of each step is the guest interface's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +33,22 @@ static void mark(struct sc *s, uint64_t gfn)
         s->bma[gfn / 64] |= UINT64_C(1) << (gfn % 64);
 }
 
+/* Pages g shares with its backends, at most cap of them. */
+static size_t shared_of(vsmr_guest *g, uint64_t *out, size_t cap)
+{
+    size_t n = 0;
+    int rc = vsmr_guest_shared_pages(g, out, cap, &n);
+    if (rc < 0)
+        printf("sync: shared pages: %s\n", vsmr_errmsg());
+    return n < cap ? n : rc == VSMR_ERANGE ? cap : 0;
+}
+
 /* U = A's dirty | B's dirty | pages shared with backends | learned pages. */
 static uint64_t *union_list(struct sc *s, size_t *n, size_t *shared)
 {
     uint64_t sh[64];
-    size_t ns = shared_pages(s, s->da, sh, 32);
-    ns += shared_pages(s, s->db, sh + ns, 32);
+    size_t ns = shared_of(s->a, sh, 32);
+    ns += shared_of(s->b, sh + ns, 32);
     *shared = ns;
     for (size_t i = 0; i < ns; i++)
         mark(s, sh[i]);
@@ -61,22 +73,24 @@ int sync_once(struct sc *s, struct sync_stats *st, bool final)
     /* B first, off A's critical path: stop it and detach its backends, so
      * nothing writes into B's memory once the copy has begun. */
     double t = now_ms();
-    int rc = vsmr_guest_pause(s->b);
+    int rc = vsmr_guest_backup_prepare(s->b);
+    st->t_b_detach = now_ms() - t;
     if (rc < 0) {
-        printf("sync: pause of B: %s\n", vsmr_errmsg());
+        printf("sync: prepare of B: %s\n", vsmr_errmsg());
+        if (vsmr_guest_backup_cancel(s->b) < 0)
+            printf("sync: %s\n", vsmr_errmsg());
         return -1;
     }
-    backends_to_initwait(s);
-    st->t_b_detach = now_ms() - t;
     /* VSMR stops injecting inputs before a sync; a test without the input
      * log holds A's incoming traffic with a command instead. */
     if (s->hold && system(s->hold) != 0)
         printf("sync: input hold command failed\n");
     double t0 = now_ms();
-    rc = vsmr_guest_suspend(s->a);
+    rc = vsmr_guest_stop_for_sync(s->a);
     if (rc < 0) {
-        printf("sync: suspend of A: %s\n", vsmr_errmsg());
-        printf("sync: B was detached and is left paused\n");
+        printf("sync: stop of A: %s\n", vsmr_errmsg());
+        if (vsmr_guest_backup_cancel(s->b) < 0)
+            printf("sync: %s\n", vsmr_errmsg());
         if (s->release && system(s->release) != 0)
             printf("sync: input release command failed\n");
         return -1;
@@ -102,7 +116,7 @@ int sync_once(struct sc *s, struct sync_stats *st, bool final)
     st->t_fetch = now_ms() - t;
 
     t = now_ms();
-    if ((rc = backup_reset(s)) < 0)
+    if ((rc = vsmr_guest_backup_begin(s->b)) < 0)
         goto fail;
     double t_reset = now_ms() - t;
 
@@ -131,8 +145,8 @@ int sync_once(struct sc *s, struct sync_stats *st, bool final)
             goto fail;
         st->t_verify = now_ms() - t;
     }
-    if (!final && (rc = vsmr_guest_resume(s->a, true)) < 0) {
-        printf("sync: resume of A: %s\n", vsmr_errmsg());
+    if (!final && (rc = vsmr_guest_continue_after_sync(s->a)) < 0) {
+        printf("sync: continue of A: %s\n", vsmr_errmsg());
         goto fail;
     }
     st->t_a_stopped = now_ms() - t0;
@@ -140,13 +154,30 @@ int sync_once(struct sc *s, struct sync_stats *st, bool final)
         printf("sync: input release command failed\n");
 
     t = now_ms();
-    rc = backup_reconnect(s, st);
-    if (rc == 0 && !final)
-        rc = backup_resume(s);
+    /* --spare-port burns one port first, so B's new channels cannot match
+     * A's by luck (the proof that B re-reads them from its params). */
+    if (s->spare_port)
+        xc_evtchn_alloc_unbound(s->xch, s->db, 0);
+    rc = vsmr_guest_backup_end(s->b, !final);
+    if (rc < 0)
+        printf("sync: end of B: %s\n", vsmr_errmsg());
+    struct vsmr_guest_backup_figures f;
+    if (vsmr_guest_backup_figures(s->b, &f) == VSMR_OK) {
+        st->store_port = f.store_port;
+        st->console_port = f.console_port;
+        st->acl_changed_by_release = f.nodes_changed;
+        st->xs_recreated = f.nodes_recreated;
+        if (f.nodes_lost)
+            printf("sync: %zu xenstore node(s) of B could not be put back\n",
+                   f.nodes_lost);
+    }
     st->t_b_fixup = now_ms() - t;
     if (rc == 0 && !final) {
         t = now_ms();
-        st->b_net = backup_wait_connected(s, 15000) == 0;
+        bool up = false;
+        if (vsmr_guest_devices_connected(s->b, 15000, &up) < 0)
+            printf("sync: B's devices: %s\n", vsmr_errmsg());
+        st->b_net = up;
         st->t_b_net = now_ms() - t;
         if (st->b_net && s->probe)
             st->b_net = system(s->probe) == 0;
@@ -160,11 +191,20 @@ fail:
     /* Never leave A stopped: it is the one serving clients. */
     printf("sync failed (%s: %s); resuming A\n", vsmr_err_name(rc),
            vsmr_errmsg());
-    vsmr_guest_resume(s->a, true);
+    vsmr_guest_continue_after_sync(s->a);
     if (s->release && system(s->release) != 0)
         printf("sync: input release command failed\n");
-    printf("sync: B is left paused (detached; it needs a new copy)\n");
+    if (vsmr_guest_backup_cancel(s->b) < 0)
+        printf("sync: %s\n", vsmr_errmsg());
     free(u);
     free(ctx);
     return -1;
+}
+
+int backup_resume(struct sc *s)
+{
+    int rc = vsmr_guest_backup_end(s->b, true);
+    if (rc < 0)
+        printf("backup: start of B: %s\n", vsmr_errmsg());
+    return rc;
 }

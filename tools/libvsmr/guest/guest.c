@@ -42,7 +42,13 @@ void vsmr_guest_close(vsmr_guest *g)
 {
     if (!g)
         return;
-    if (g->paused)
+    /* A backup in the middle of a copy runs again only if the backend can
+     * bring it back from its own state; otherwise it stays stopped. */
+    if (g->sync_state >= VSMR_GUEST_PREPARED)
+        g->ops->backup_cancel(g, g->sync_state != VSMR_GUEST_PREPARED);
+    else if (g->sync_state == VSMR_GUEST_STOPPED)
+        g->ops->continue_after_sync(g);
+    else if (g->paused)
         g->ops->unpause(g);
     g->ops->close(g);
 }

@@ -39,12 +39,6 @@ void vsmr_engine_report(struct vsmr_engine *e, const char *fmt, ...)
     e->cfg.report(e->cfg.ctx, line);
 }
 
-static bool remus_backup(const struct vsmr_engine *e)
-{
-    return e->cfg.mode == VSMR_SYNC_MODE_REMUS &&
-           e->cfg.role == VSMR_SYNC_BACKUP && !e->promoted;
-}
-
 /* The backup's staging area is sized for every page of the guest but
  * only touched as pages arrive: address space, not memory. A Xen guest's
  * page count is its gfn span (1 M pages for 128 MiB of RAM below a 4 GiB
@@ -103,7 +97,7 @@ int vsmr_engine_new(const struct vsmr_engine_config *cfg, vsmr_guest *g,
         rc = alloc_buffers(e);
     if (rc == VSMR_OK)
         rc = vsmr_guest_logdirty(g, true);
-    if (rc == VSMR_OK && remus_backup(e))
+    if (rc == VSMR_OK && engine_remus_backup(e))
         rc = vsmr_guest_pause(g);      /* a Remus backup never runs */
     if (rc < 0) {
         char msg[512];
@@ -194,7 +188,7 @@ int vsmr_engine_input(struct vsmr_engine *e, uint64_t index,
     if (!e || (len && !data))
         return vsmr_fail(VSMR_EINVAL, "engine input: missing argument");
     e->cur.inputs++;
-    if (vsmr_engine_syncing(e) || remus_backup(e) || e->n_pending)
+    if (vsmr_engine_syncing(e) || engine_guest_held(e) || e->n_pending)
         return queue_input(e, index, data, len);
     return e->cfg.io.inject(e->cfg.io.ctx, data, len);
 }
@@ -282,10 +276,8 @@ static void close_epoch(struct vsmr_engine *e, bool committed)
 
 static int act_resume(struct vsmr_engine *e)
 {
-    int rc = VSMR_OK;
-    if (!remus_backup(e))
-        rc = vsmr_guest_unpause(e->guest);
-    if (rc == VSMR_OK && !remus_backup(e))
+    int rc = engine_restart_guest(e);
+    if (rc == VSMR_OK && !engine_guest_held(e))
         rc = feed_pending(e);
     return rc;
 }
@@ -323,7 +315,7 @@ static int act_compact(struct vsmr_engine *e)
 {
     struct vsmr_sync_status st;
     vsmr_sync_get_status(e->sync, &st);
-    if (remus_backup(e))
+    if (engine_guest_held(e))     /* the copy holds them already */
         forget_pending_upto(e, st.index);
     if (e->cfg.compact)
         e->cfg.compact(e->cfg.ctx, st.index);
@@ -342,6 +334,8 @@ static int act_fetch_dirty(struct vsmr_engine *e)
         return rc;
     for (size_t w = 0; w < e->words; w++)
         e->dirty_local[w] |= e->fetched[w];
+    if ((rc = engine_after_fetch(e)) < 0)
+        return rc;
     e->cur.dirty_local = vsmr_bitmap_count(e->dirty_local, e->pages);
     return vsmr_sync_dirty_fetched(e->sync);
 }
@@ -446,7 +440,7 @@ static int check_served(struct vsmr_engine *e)
     if (rc < 0 || !all)
         return rc;
     e->waiting_served = false;
-    if ((rc = vsmr_guest_pause(e->guest)) < 0)
+    if ((rc = engine_stop_guest(e)) < 0)
         return rc;
     if ((rc = collect_outputs(e)) < 0)   /* the epoch's last outputs */
         return rc;
@@ -457,7 +451,11 @@ static int check_served(struct vsmr_engine *e)
 
 int vsmr_engine_poll(struct vsmr_engine *e)
 {
-    int rc = remus_backup(e) ? VSMR_OK : collect_outputs(e);
+    if (e->continue_pending && !vsmr_engine_syncing(e) &&
+        act_resume(e) < 0)
+        vsmr_engine_report(e, "event=continue_failed msg=\"%s\"",
+                           vsmr_errmsg());
+    int rc = engine_remus_backup(e) ? VSMR_OK : collect_outputs(e);
     if (rc == VSMR_OK && e->waiting_served) {
         rc = check_served(e);
         if (rc < 0)
@@ -501,11 +499,22 @@ void vsmr_engine_abort(struct vsmr_engine *e, const char *reason)
 int vsmr_engine_promote(struct vsmr_engine *e)
 {
     vsmr_engine_abort(e, "promoted to primary");
-    bool was_remus_backup = remus_backup(e);
+    bool was_held = engine_guest_held(e);
+    bool needed_copy = e->needs_copy;
     e->promoted = true;
     vsmr_outbuf_flush(e->held, UINT64_MAX, release_one, e);
     int rc = VSMR_OK;
-    if (was_remus_backup) {
+    if (needed_copy) {
+        /* Its last sync was abandoned after its reset: only the backend
+         * can say whether it runs from its own state. */
+        rc = vsmr_guest_backup_cancel(e->guest);
+        if (rc < 0)
+            rc = vsmr_fail(rc, "promoted backup cannot run: %s",
+                           vsmr_errmsg());
+        else
+            e->needs_copy = false;
+    }
+    if (was_held && rc == VSMR_OK) {
         rc = vsmr_guest_unpause(e->guest);
         if (rc == VSMR_OK)
             rc = feed_pending(e);
@@ -524,9 +533,15 @@ void vsmr_engine_unprotected(struct vsmr_engine *e, bool unprotected)
     }
 }
 
+/* Every page that maps (a Xen guest's gfn range has holes). */
 void vsmr_engine_full_sync(struct vsmr_engine *e)
 {
-    memset(e->dirty_local, 0xff, e->words * 8);
+    if (vsmr_guest_mappable(e->guest, e->fetched, e->words) < 0)
+        memset(e->fetched, 0xff, e->words * 8);
+    if (e->pages % 64)
+        e->fetched[e->words - 1] &= (UINT64_C(1) << (e->pages % 64)) - 1;
+    for (size_t w = 0; w < e->words; w++)
+        e->dirty_local[w] |= e->fetched[w];
 }
 
 bool vsmr_engine_syncing(const struct vsmr_engine *e)

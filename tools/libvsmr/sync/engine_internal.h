@@ -43,6 +43,10 @@ struct vsmr_engine {
 
     bool waiting_served;             /* PAUSE: draining inputs <= index */
     bool promoted, unprotected;
+    bool needs_copy;                 /* backup held until a sync commits */
+    bool continue_pending;           /* primary: continue failed, retry */
+#define ENGINE_MAX_SHARED 256
+    uint64_t shared[ENGINE_MAX_SHARED];   /* pages shared with backends */
     bool local_abort;                /* tell the peer when we abort */
     uint64_t verify_lo, verify_hi;   /* this side's digest, verify mode */
     uint8_t *frame;                  /* encode buffer */
@@ -58,6 +62,16 @@ double vsmr_engine_now_ms(void);
 void vsmr_engine_mark(struct vsmr_engine *e, double *bucket);
 void vsmr_engine_report(struct vsmr_engine *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* engine_stops.c: the guest's stops around a sync */
+/* A Remus backup: paused from the start, never runs until promoted. */
+bool engine_remus_backup(const struct vsmr_engine *e);
+/* Its guest stays stopped between syncs (Remus, or a backup that needs a
+ * copy): inputs wait in the engine. */
+bool engine_guest_held(const struct vsmr_engine *e);
+int engine_stop_guest(struct vsmr_engine *e);
+int engine_after_fetch(struct vsmr_engine *e);
+int engine_restart_guest(struct vsmr_engine *e);
 
 /* engine_xfer.c */
 int engine_send_dirty(struct vsmr_engine *e);

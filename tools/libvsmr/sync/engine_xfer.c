@@ -169,12 +169,15 @@ int engine_verify(struct vsmr_engine *e, uint64_t *lo, uint64_t *hi)
     uint64_t *pfns = malloc(e->pages * sizeof *pfns);
     int rc = all && pfns ? VSMR_OK
                          : vsmr_fail(VSMR_ENOMEM, "verify: out of memory");
-    for (uint64_t p = 0; rc == VSMR_OK && p < e->pages; p++)
-        pfns[p] = p;
+    /* Every page that maps (a Xen guest's frame range has holes). */
     if (rc == VSMR_OK)
-        rc = vsmr_hash_pages(e->pool, e->guest, pfns, e->pages, 0, all);
+        rc = vsmr_guest_mappable(e->guest, e->fetched, e->words);
+    size_t n = rc == VSMR_OK ? vsmr_bitmap_to_pfns(e->fetched, e->pages, pfns)
+                             : 0;
+    if (rc == VSMR_OK)
+        rc = vsmr_hash_pages(e->pool, e->guest, pfns, n, 0, all);
     if (rc == VSMR_OK) {
-        XXH128_hash_t d = XXH3_128bits(all, e->pages * sizeof *all);
+        XXH128_hash_t d = XXH3_128bits(all, n * sizeof *all);
         *lo = d.low64;
         *hi = d.high64;
     }

@@ -119,7 +119,7 @@ static void futex_wake_all(_Atomic uint32_t *addr)
     syscall(SYS_futex, addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-static int sim_unpause(vsmr_guest *g)
+int sim_unpause(vsmr_guest *g)
 {
     struct sim_guest *s = sim_of(g);
     atomic_store(&s->ctl->pause_req, 0);
@@ -127,7 +127,7 @@ static int sim_unpause(vsmr_guest *g)
     return VSMR_OK;
 }
 
-static int sim_pause(vsmr_guest *g)
+int sim_pause(vsmr_guest *g)
 {
     struct sim_guest *s = sim_of(g);
     int rc = alive(s);
@@ -251,4 +251,14 @@ const struct vsmr_guest_ops vsmr_guest_sim_ops = {
     .context_set = sim_context_set,
     .suspend = sim_pause,
     .resume = sim_resume,
+    .stop_for_sync = sim_stop_for_sync,
+    .continue_after_sync = sim_continue_after_sync,
+    .backup_prepare = sim_backup_prepare,
+    .backup_begin = sim_backup_begin,
+    .backup_end = sim_backup_end,
+    .backup_cancel = sim_backup_cancel,
+    .devices_connected = sim_devices_connected,
+    .backup_figures = sim_backup_figures,
+    .shared_pages = sim_shared_pages,
+    .mappable = sim_mappable,
 };

@@ -1,7 +1,9 @@
 /*
  * xen_guest.c - the Xen guest backend's operation table. The operations
  * live in one file per job (xen_open.c, xen_vcpu.c, xen_logdirty.c,
- * xen_memory.c, xen_suspend.c); see docs/xen-backend.md for the contract.
+ * xen_memory.c, xen_suspend.c, and for a running backup xen_backup.c,
+ * xen_devices.c, xen_reconnect.c, xen_xsacl.c, xen_shared.c,
+ * xen_mappable.c); see docs/xen-backend.md for the contract.
  */
 #include "guest/xen/xen_guest.h"
 
@@ -20,4 +22,14 @@ const struct vsmr_guest_ops vsmr_guest_xen_ops = {
     .context_set = xen_context_set,
     .suspend = xen_suspend,
     .resume = xen_resume,
+    .stop_for_sync = xen_stop_for_sync,
+    .continue_after_sync = xen_continue_after_sync,
+    .backup_prepare = xen_backup_prepare,
+    .backup_begin = xen_backup_begin,
+    .backup_end = xen_backup_end,
+    .backup_cancel = xen_backup_cancel,
+    .devices_connected = xen_devices_connected,
+    .backup_figures = xen_backup_figures,
+    .shared_pages = xen_shared_pages,
+    .mappable = xen_mappable,
 };

@@ -22,6 +22,12 @@ struct xen_guest {
     xc_hypercall_buffer_t bitmap;    /* hypercall buffer for CLEAN */
     int bitmap_pages;                /* 0 until first allocated */
     bool suspended;                  /* suspended by this handle */
+    /* As a running backup (xen_backup.c): */
+    bool bk_paused;                  /* prepare holds a pause reference */
+    bool detached;                   /* a frontend was sent to Initialising */
+    uint64_t store_pfn;              /* its xenstore ring, read at prepare */
+    struct vsmr_guest_backup_figures figures;   /* of the last end */
+    uint64_t *mappable;              /* xen_mappable.c's cache, or NULL */
 };
 
 static inline struct xen_guest *xen_of(vsmr_guest *g)
@@ -57,5 +63,36 @@ int xen_unmap(vsmr_guest *g, void *cookie, void **pages, size_t n);
 /* xen_suspend.c */
 int xen_suspend(vsmr_guest *g);
 int xen_resume(vsmr_guest *g, bool fast);
+int xen_stop_for_sync(vsmr_guest *g);
+int xen_continue_after_sync(vsmr_guest *g);
+
+/* xen_backup.c: a running backup around the copy (guest.h) */
+int xen_backup_prepare(vsmr_guest *g);
+int xen_backup_begin(vsmr_guest *g);
+int xen_backup_end(vsmr_guest *g, bool reconnect, bool run);
+int xen_backup_cancel(vsmr_guest *g, bool begun);
+int xen_backup_figures(vsmr_guest *g, struct vsmr_guest_backup_figures *f);
+
+/* xen_devices.c: the domain's PV devices, as xenstore lists them */
+int xen_devices_detach(struct xen_guest *x);
+int xen_devices_connected(vsmr_guest *g, int timeout_ms, bool *up);
+
+/* xen_reconnect.c: new toolstack event channels, new xenstore connection */
+int xen_reconnect(struct xen_guest *x);
+
+/* xen_xsacl.c: the xenstore nodes naming a domain, kept across a release */
+struct xen_acl_snapshot;
+int xen_acl_snapshot(struct xs_handle *xs, uint32_t domid,
+                     struct xen_acl_snapshot **out);
+/* Puts back what changed; counts into figures. */
+void xen_acl_restore(struct xs_handle *xs, const struct xen_acl_snapshot *s,
+                     struct vsmr_guest_backup_figures *f);
+void xen_acl_free(struct xen_acl_snapshot *s);
+
+/* xen_shared.c */
+int xen_shared_pages(vsmr_guest *g, uint64_t *pfns, size_t cap, size_t *n);
+
+/* xen_mappable.c */
+int xen_mappable(vsmr_guest *g, uint64_t *bitmap, size_t nwords);
 
 #endif

@@ -133,6 +133,7 @@ static void close_handles(struct xen_guest *x)
         xc__hypercall_buffer_free_pages(x->xch, &x->bitmap, x->bitmap_pages);
     if (x->xs)
         xs_close(x->xs);
+    free(x->mappable);
     if (x->fmem)
         xenforeignmemory_close(x->fmem);
     if (x->xch)

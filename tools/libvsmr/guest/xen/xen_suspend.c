@@ -139,3 +139,16 @@ int xen_resume(vsmr_guest *g, bool fast)
     }
     return VSMR_OK;
 }
+
+/* The primary's stop for a sync: a cooperative suspend quiesces its
+ * frontends (in-flight requests done) so its memory holds everything; the
+ * fast resume lets it carry on with its devices connected. */
+int xen_stop_for_sync(vsmr_guest *g)
+{
+    return xen_suspend(g);
+}
+
+int xen_continue_after_sync(vsmr_guest *g)
+{
+    return xen_resume(g, true);
+}

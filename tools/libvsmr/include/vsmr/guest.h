@@ -85,6 +85,79 @@ int vsmr_guest_context_set(vsmr_guest *g, const void *buf, size_t len);
 int vsmr_guest_suspend(vsmr_guest *g);
 int vsmr_guest_resume(vsmr_guest *g, bool fast);
 
+/*
+ * A sync's stops, named for what they mean to the sync engine. The backend
+ * decides how (docs/xen-backend.md, docs/xen-device-state.md).
+ *
+ * The primary (and any guest that must keep its devices): stop for a sync
+ * and continue after it. Xen: cooperative suspend (frontends quiesced,
+ * in-flight requests done) and fast resume; sim: pause and unpause. A
+ * stop that fails leaves the guest running; continue on a running guest
+ * is a no-op.
+ */
+int vsmr_guest_stop_for_sync(vsmr_guest *g);
+int vsmr_guest_continue_after_sync(vsmr_guest *g);
+
+/*
+ * A running backup, around the copy that makes it the primary's copy:
+ *   prepare  stop it and detach its devices, so nothing writes into its
+ *            memory any more (Xen: pause, each backend back to InitWait).
+ *            Off the primary's critical path: before the primary stops.
+ *   begin    after its dirty bitmap was fetched, before the first page is
+ *            written: reset what is not memory (Xen: shutdown(suspend),
+ *            soft reset, vCPU reset). From here on it can run again only
+ *            with a complete copy of the primary (pages and context).
+ *   end      after the context was set: reconnect and start it (Xen: new
+ *            toolstack event channels in its HVM params, a fresh xenstore
+ *            connection with its nodes and permissions kept, slow resume
+ *            as a new domain, unpause). run == false reconnects but keeps
+ *            it stopped (a failover moves it first); end(g, true) later
+ *            starts it.
+ *   cancel   the epoch was abandoned after prepare: VSMR_OK if the guest
+ *            runs again from its own state (sim), else VSMR_ESTATE and it
+ *            stays stopped until a complete copy and an end (Xen: its
+ *            devices are detached, and after begin its vCPUs are reset).
+ * Sim: prepare = pause, begin = nothing, end = unpause, cancel = unpause.
+ * prepare and begin are no-ops when already done; out of order is
+ * VSMR_ESTATE. A failing prepare or begin leaves the guest stopped (call
+ * cancel); a failing end leaves it stopped, needing the next copy.
+ */
+int vsmr_guest_backup_prepare(vsmr_guest *g);
+int vsmr_guest_backup_begin(vsmr_guest *g);
+int vsmr_guest_backup_end(vsmr_guest *g, bool run);
+int vsmr_guest_backup_cancel(vsmr_guest *g);
+/* Whether every device of the guest is connected (Xen: each backend in
+ * state Connected), waiting up to timeout_ms for it (0: just look). A
+ * guest without devices (sim) is connected. */
+int vsmr_guest_devices_connected(vsmr_guest *g, int timeout_ms,
+                                 bool *connected);
+
+/* Figures of the last backup end, for logs (Xen; sim reports -1 and 0). */
+struct vsmr_guest_backup_figures {
+    int store_port, console_port;  /* the new toolstack event channels */
+    size_t nodes_changed;          /* xenstore nodes whose permissions the
+                                      new connection changed (put back) */
+    size_t nodes_recreated;        /* ... that it deleted (recreated) */
+    size_t nodes_lost;             /* ... that could not be put back */
+};
+int vsmr_guest_backup_figures(vsmr_guest *g,
+                              struct vsmr_guest_backup_figures *f);
+
+/*
+ * Pages shared with device backends, which they write without a dirty mark
+ * (Xen: the xenstore and console rings, each vif's tx/rx rings): a sync
+ * must compare them every time. Writes at most cap frame numbers; *n is how
+ * many there are (more than cap: VSMR_ERANGE, the first cap written).
+ * Sim: none.
+ */
+int vsmr_guest_shared_pages(vsmr_guest *g, uint64_t *pfns, size_t cap,
+                            size_t *n);
+/* The frames that have memory behind them (that map at all), as a bitmap
+ * like the dirty one: what a full-memory comparison covers. Xen: found by
+ * mapping the whole range once (seconds under emulation), then cached;
+ * sim: every page. */
+int vsmr_guest_mappable(vsmr_guest *g, uint64_t *bitmap, size_t nwords);
+
 #ifdef __cplusplus
 }
 #endif

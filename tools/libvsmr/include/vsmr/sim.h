@@ -62,6 +62,14 @@ uint64_t vsmr_sim_scratch_first(vsmr_guest *g);
 int vsmr_sim_fd(vsmr_guest *g);
 /* Process id of the guest process (tests kill it to simulate a crash). */
 int vsmr_sim_pid(vsmr_guest *g);
+/* Tests: the next call of one sync step fails with VSMR_EIO: "stop",
+ * "continue", "prepare", "begin", "end"; "cancel" makes the next backup
+ * cancel leave the guest stopped (VSMR_ESTATE), as a Xen backup's does.
+ * An unknown step is VSMR_EINVAL. */
+int vsmr_sim_fail_sync_step(vsmr_guest *g, const char *step);
+/* Tests: the sync steps called since the last call, space-separated
+ * ("prepare begin end"), into buf; then forgets them. */
+int vsmr_sim_sync_trace(vsmr_guest *g, char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,137 @@
+/*
+ * xen_xsacl.c - remembers every xenstore node whose permissions name a
+ * domain (path, value, permissions) and puts them back. Releasing the
+ * domain (for a fresh connection) makes oxenstored delete the nodes it
+ * owns and strip it from every other ACL; this recreates and re-permits
+ * them. Not atomic: watchers see the nodes go and come back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "guest/xen/xen_guest.h"
+
+#define MAX_DEPTH 12
+
+struct acl_entry {
+    char *path;
+    char *value;
+    unsigned int len;
+    struct xs_permissions *perms;
+    unsigned int n;
+};
+
+struct xen_acl_snapshot {
+    struct acl_entry *e;
+    size_t n, cap;
+    bool oom;
+};
+
+static bool names(const struct xs_permissions *p, unsigned int n, uint32_t d)
+{
+    for (unsigned int i = 0; i < n; i++)
+        if (p[i].id == d)
+            return true;
+    return false;
+}
+
+static void keep(struct xen_acl_snapshot *s, struct xs_handle *xs,
+                 const char *path, struct xs_permissions *p, unsigned int n)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        struct acl_entry *e = realloc(s->e, cap * sizeof *e);
+        if (!e) {
+            s->oom = true;
+            free(p);
+            return;
+        }
+        s->e = e;
+        s->cap = cap;
+    }
+    unsigned int len = 0;
+    char *v = xs_read(xs, XBT_NULL, path, &len);
+    s->e[s->n++] = (struct acl_entry){strdup(path), v, v ? len : 0, p, n};
+}
+
+static void walk(struct xs_handle *xs, const char *path, uint32_t domid,
+                 struct xen_acl_snapshot *s, int depth)
+{
+    unsigned int n = 0;
+    struct xs_permissions *p = xs_get_permissions(xs, XBT_NULL, path, &n);
+    if (p && names(p, n, domid))
+        keep(s, xs, path, p, n);
+    else
+        free(p);
+    if (depth >= MAX_DEPTH)
+        return;
+    unsigned int nc = 0;
+    char **kids = xs_directory(xs, XBT_NULL, path, &nc);
+    for (unsigned int i = 0; kids && i < nc; i++) {
+        char child[512];
+        snprintf(child, sizeof child, "%s/%s", strcmp(path, "/") ? path : "",
+                 kids[i]);
+        walk(xs, child, domid, s, depth + 1);
+    }
+    free(kids);
+}
+
+int xen_acl_snapshot(struct xs_handle *xs, uint32_t domid,
+                     struct xen_acl_snapshot **out)
+{
+    struct xen_acl_snapshot *s = calloc(1, sizeof *s);
+    if (s)
+        walk(xs, "/", domid, s, 0);
+    if (!s || s->oom || (s->n && !s->e[s->n - 1].path)) {
+        xen_acl_free(s);
+        return vsmr_fail(VSMR_ENOMEM, "domain %u: out of memory for its "
+                         "xenstore nodes", domid);
+    }
+    *out = s;
+    return VSMR_OK;
+}
+
+void xen_acl_restore(struct xs_handle *xs, const struct xen_acl_snapshot *s,
+                     struct vsmr_guest_backup_figures *f)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const struct acl_entry *e = &s->e[i];
+        unsigned int n = 0;
+        struct xs_permissions *now = xs_get_permissions(xs, XBT_NULL,
+                                                        e->path, &n);
+        if (!now) {                       /* deleted with the release */
+            if (!xs_write(xs, XBT_NULL, e->path, e->value ? e->value : "",
+                          e->len)) {
+                f->nodes_lost++;
+                continue;
+            }
+            f->nodes_recreated++;
+            now = xs_get_permissions(xs, XBT_NULL, e->path, &n);
+            if (!now) {
+                f->nodes_lost++;
+                continue;
+            }
+        }
+        bool same = n == e->n && !memcmp(now, e->perms, n * sizeof *now);
+        free(now);
+        if (same)
+            continue;
+        f->nodes_changed++;
+        if (!xs_set_permissions(xs, XBT_NULL, e->path, e->perms, e->n))
+            f->nodes_lost++;
+    }
+}
+
+void xen_acl_free(struct xen_acl_snapshot *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->e[i].path);
+        free(s->e[i].value);
+        free(s->e[i].perms);
+    }
+    free(s->e);
+    free(s);
+}

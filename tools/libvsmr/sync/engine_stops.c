@@ -1,0 +1,102 @@
+/*
+ * engine_stops.c - how the engine stops its guest for a sync and starts it
+ * again, through the guest interface's sync stops (vsmr/guest.h):
+ *   primary:      stop_for_sync when its inputs are served, continue at
+ *                 RESUME (a failed continue is retried at every poll);
+ *   VSMR backup:  prepare when its inputs are served, begin right after
+ *                 its dirty bitmap is fetched (before any page is
+ *                 written), end at RESUME of a committed epoch (after the
+ *                 context and the verify), cancel at RESUME of an aborted
+ *                 one;
+ *   Remus backup: paused from the start, as before.
+ * A backup whose cancel or end fails stays stopped ("needs a copy"): it
+ * queues inputs like a Remus backup, and the next committed sync, whose
+ * union still holds every page written since the last commit, brings it
+ * back with the primary's memory and context.
+ */
+#include <stdio.h>
+
+#include "common/err.h"
+#include "sync/engine_internal.h"
+
+static bool acts_as_primary(const struct vsmr_engine *e)
+{
+    return e->cfg.role == VSMR_SYNC_PRIMARY || e->promoted;
+}
+
+bool engine_remus_backup(const struct vsmr_engine *e)
+{
+    return e->cfg.mode == VSMR_SYNC_MODE_REMUS && !acts_as_primary(e);
+}
+
+bool engine_guest_held(const struct vsmr_engine *e)
+{
+    return engine_remus_backup(e) || e->needs_copy;
+}
+
+int engine_stop_guest(struct vsmr_engine *e)
+{
+    if (acts_as_primary(e))
+        return vsmr_guest_stop_for_sync(e->guest);
+    return vsmr_guest_backup_prepare(e->guest);
+}
+
+/* Pages shared with device backends change without a dirty mark: compare
+ * them at every sync (each side adds its own; the union holds both). */
+static int add_shared(struct vsmr_engine *e)
+{
+    size_t n = 0;
+    int rc = vsmr_guest_shared_pages(e->guest, e->shared, ENGINE_MAX_SHARED,
+                                     &n);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (e->shared[i] < e->pages)
+            e->dirty_local[e->shared[i] / 64] |= UINT64_C(1)
+                                                 << (e->shared[i] % 64);
+    return VSMR_OK;
+}
+
+int engine_after_fetch(struct vsmr_engine *e)
+{
+    int rc = add_shared(e);
+    if (rc == VSMR_OK && !acts_as_primary(e) &&
+        e->cfg.mode == VSMR_SYNC_MODE_VSMR)
+        rc = vsmr_guest_backup_begin(e->guest);
+    return rc;
+}
+
+static int restart_backup(struct vsmr_engine *e)
+{
+    bool committed = e->last.committed;
+    int rc = committed ? vsmr_guest_backup_end(e->guest, true)
+                       : vsmr_guest_backup_cancel(e->guest);
+    if (rc == VSMR_OK) {
+        e->needs_copy = false;
+        return VSMR_OK;
+    }
+    char why[300];
+    snprintf(why, sizeof why, "%s (%s)", vsmr_errmsg(), vsmr_err_name(rc));
+    e->needs_copy = true;
+    vsmr_engine_report(e, "event=backup_held reason=\"%s\"", why);
+    /* A cancel that cannot restart the guest is the backend's documented
+     * answer, not a failure; an end that fails is. */
+    return committed ? vsmr_fail(rc, "%s", why) : VSMR_OK;
+}
+
+int engine_restart_guest(struct vsmr_engine *e)
+{
+    if (engine_remus_backup(e))
+        return VSMR_OK;
+    int rc;
+    if (acts_as_primary(e)) {
+        rc = vsmr_guest_continue_after_sync(e->guest);
+        e->continue_pending = rc < 0;
+        /* A guest stopped outside a sync (a test, a Remus promotion). */
+        if (rc == VSMR_OK)
+            rc = vsmr_guest_unpause(e->guest);
+    } else {
+        rc = restart_backup(e);
+    }
+    return rc;
+}

@@ -225,7 +225,7 @@ static int witness_hello(const struct xlv_opts *o, const struct xlv_plan *p,
                          const struct sockaddr_storage *wss, socklen_t wsl)
 {
     struct vsmr_transport_config tc = {
-        .self_id = 1, .cluster_id = 1, .encrypt = true,
+        .self_id = 1, .cluster_id = 1, .cipher = VSMR_CIPHER_AUTO,
         .peers = {{.id = 3, .addr = *wss, .addr_len = wsl}}, .n_peers = 1,
     };
     /* Listen on this host's address, any free port (we only dial). */

@@ -11,7 +11,15 @@ for f in "$@"; do
   seeds=tests/fuzz/corpus/$name
   [ -d "$seeds" ] || seeds=
   echo "== fuzzing $name for ${secs}s"
+  # Not piped: a pipe would hide the target's exit status (a crash).
+  rc=0
   "$f" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix=build/fuzz/ \
-       "$work" $seeds 2>&1 | tail -n 12
+       "$work" $seeds > "build/fuzz/$name.log" 2>&1 || rc=$?
+  tail -n 12 "build/fuzz/$name.log"
+  if [ "$rc" != 0 ]; then
+    echo "fuzz: $name FAILED (exit $rc; log build/fuzz/$name.log, reproducer build/fuzz/crash-* or leak-*)"
+    failed="$failed $name"
+  fi
 done
+[ -z "${failed:-}" ] || { echo "fuzz: crashes in:$failed"; exit 1; }
 echo "fuzz: all targets ran ${secs}s without a crash"

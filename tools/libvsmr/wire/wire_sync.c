@@ -144,6 +144,16 @@ static int need(size_t have, size_t want, const char *what)
     return VSMR_OK;
 }
 
+/* Reserved fields are zero: a frame that sets one is not one we wrote
+ * (and would not re-encode to the same bytes). */
+static int reserved_zero(const uint8_t *field, const char *what)
+{
+    if (get_le32(field) != 0)
+        return vsmr_fail(VSMR_EPROTO, "%s: reserved field is 0x%08x, not 0",
+                         what, get_le32(field));
+    return VSMR_OK;
+}
+
 static int decode_body(const uint8_t *p, size_t n, struct vsmr_wire_sync *m)
 {
     switch (m->type) {
@@ -160,7 +170,7 @@ static int decode_body(const uint8_t *p, size_t n, struct vsmr_wire_sync *m)
             return need(n, 24, "sync hashes");
         m->first = get_le64(p + 8);
         m->count = get_le32(p + 16);
-        if (check_limits(m) < 0)
+        if (reserved_zero(p + 20, "sync hashes") < 0 || check_limits(m) < 0)
             return VSMR_EPROTO;
         m->hashes = p + 24;
         return need(n, 24 + (size_t)m->count * 16, "sync hashes");
@@ -169,12 +179,12 @@ static int decode_body(const uint8_t *p, size_t n, struct vsmr_wire_sync *m)
             return need(n, 24, "sync done");
         m->pages_sent = get_le64(p + 8);
         m->context_len = get_le32(p + 16);
-        if (check_limits(m) < 0)
+        if (reserved_zero(p + 20, "sync done") < 0 || check_limits(m) < 0)
             return VSMR_EPROTO;
         m->context = p + 24;
         return need(n, 24 + (size_t)m->context_len, "sync done");
     case VSMR_WIRE_SYNC_ACK:
-        if (need(n, 32, "sync ack") < 0)
+        if (need(n, 32, "sync ack") < 0 || reserved_zero(p + 12, "sync ack") < 0)
             return VSMR_EPROTO;
         m->status = get_le32(p + 8);
         m->digest_lo = get_le64(p + 16);
@@ -184,7 +194,7 @@ static int decode_body(const uint8_t *p, size_t n, struct vsmr_wire_sync *m)
         if (n < 16)
             return need(n, 16, "sync abort");
         m->reason_len = get_le32(p + 8);
-        if (check_limits(m) < 0)
+        if (reserved_zero(p + 12, "sync abort") < 0 || check_limits(m) < 0)
             return VSMR_EPROTO;
         m->reason = (const char *)p + 16;
         return need(n, 16 + (size_t)m->reason_len, "sync abort");
@@ -192,7 +202,7 @@ static int decode_body(const uint8_t *p, size_t n, struct vsmr_wire_sync *m)
         if (n < 16)
             return need(n, 16, "pages");
         m->count = get_le32(p + 8);
-        if (check_limits(m) < 0)
+        if (reserved_zero(p + 12, "pages") < 0 || check_limits(m) < 0)
             return VSMR_EPROTO;
         m->pages = p + 16;
         return need(n, 16 + (size_t)m->count * PAGE_RECORD, "pages");

@@ -240,13 +240,13 @@ START_TEST(sync_reserved_fields_are_refused)
     };
     const size_t reserved_at[] = {20, 20, 12, 12};
     for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
-        uint8_t buf[256];
+        uint8_t msg[256];
         size_t n = 0;
         struct vsmr_wire_sync back;
-        ck_assert_int_eq(vsmr_wire_sync_encode(&msgs[i], buf, sizeof buf, &n), 0);
-        ck_assert_int_eq(vsmr_wire_sync_decode(buf, n, &back), 0);
-        buf[VSMR_WIRE_HEADER_SIZE + reserved_at[i]] = 1;
-        ck_assert_int_eq(vsmr_wire_sync_decode(buf, n, &back), VSMR_EPROTO);
+        ck_assert_int_eq(vsmr_wire_sync_encode(&msgs[i], msg, sizeof msg, &n), 0);
+        ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back), 0);
+        msg[VSMR_WIRE_HEADER_SIZE + reserved_at[i]] = 1;
+        ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back), VSMR_EPROTO);
         ck_assert_ptr_nonnull(strstr(vsmr_errmsg(), "reserved field"));
     }
 }

@@ -27,9 +27,10 @@ vsmr_conf() {   # vsmr_conf ID ROLE [DOMAIN VIF] [EXTRA_LINES]
   printf 'id = %s\npeer.1 = 127.0.0.1:7101 primary\npeer.2 = 127.0.0.1:7102 backup\npeer.3 = 127.0.0.1:7103 witness\n' "$1"
   printf 'key_file = %s/key\ncontrol = %s/ctl%s.sock\ndata_dir = %s/data%s\nlog_file = %s/vsmrd%s.log\n' "$VW" "$VW" "$1" "$VW" "$1" "$VW" "$1"
   [ -n "${3:-}" ] && printf 'guest = xen:%s\nguest_vif = %s\n' "$3" "$4"
-  # A sync runs on vsmrd's loop; the first compares all memory and takes
-  # seconds under emulation: the election timeout must outlast it.
-  echo "election_ticks = 300"
+  # A sync runs on vsmrd's loop, and under emulation a full one (all
+  # memory compared) stops it for seconds: the election and connection
+  # timeouts must outlast that, or every long sync aborts and restarts.
+  echo "election_ticks = 1000"; echo "idle_timeout_ms = 20000"
   [ -n "${5:-}" ] && printf '%s\n' "$5"
   return 0
 }

@@ -94,10 +94,11 @@ expect witness-not-listening 1 "refused the connection" $S -w 127.0.0.1:7999 gue
 expect wrong-key 1 "refused our cluster key" $S -w $W -k /tmp/wrong.key guest1 localhost
 
 # Twice on one domain: the first run is slowed down (its backup-host check
-# takes 8 s), the second must find the lock and name the first's pid.
+# takes 8 s) and will fail at its witness (nothing listens there), the
+# second must find the lock and name the first's pid.
 echo "$(el) ----- twice"
 touch /tmp/slowssh
-xl-vsmr $S -w $W guest1 localhost >/tmp/first.out 2>/tmp/first.err &
+xl-vsmr $S -w 127.0.0.1:7999 guest1 localhost >/tmp/first.out 2>/tmp/first.err &
 FIRST=$!
 sleep 3
 timeout 60 xl-vsmr $S -w $W guest1 localhost >/tmp/second.out 2>/tmp/second.err; rc=$?
@@ -107,7 +108,9 @@ lab_check twice-exit-1 [ "$rc" = 1 ]
 lab_check twice-names-first-pid grep -q "already protected by pid $FIRST" /tmp/second.err
 wait $FIRST; frc=$?
 echo "    first run: exit $frc"; sed 's/^/    first: /' /tmp/first.err
+lab_check twice-first-failed-at-its-witness [ "$frc" = 1 ]
 lab_check twice-guest-fine guest_fine
+lab_check twice-nothing-left no_leftovers
 
 # The whole sequence up to a replica that cannot start: checks pass, the
 # copy is made (xl save -c | xl restore), the replicas start, and vsmrd

@@ -17,7 +17,7 @@ EOF
 chmod +x /tmp/fakessh
 mkdir -p /etc/vsmr /tmp/w
 head -c 32 /dev/urandom > $KEY; chmod 600 $KEY
-printf 'id = 3\npeer.1 = 127.0.0.1:7001 primary\npeer.2 = 127.0.0.1:7002 backup\npeer.3 = %s witness\nkey_file = %s\ncontrol = /tmp/w/witness.sock\ndata_dir = /tmp/w/data\nlog_file = /tmp/w/witness.log\nelection_ticks = 300\n' "$W" "$KEY" > /tmp/w/witness.conf
+printf 'id = 3\npeer.1 = 127.0.0.1:7001 primary\npeer.2 = 127.0.0.1:7002 backup\npeer.3 = %s witness\nkey_file = %s\ncontrol = /tmp/w/witness.sock\ndata_dir = /tmp/w/data\nlog_file = /tmp/w/witness.log\nelection_ticks = 1000\nidle_timeout_ms = 20000\n' "$W" "$KEY" > /tmp/w/witness.conf
 vsmrd --config /tmp/w/witness.conf --bootstrap & WP=$!
 guest_fine() {
   case "$(xl list guest1 2>/dev/null | awk 'NR==2{print $5}')" in *p*|"") return 1;; esac
@@ -28,7 +28,7 @@ lab_check guest-service-up wait_console guest1 "VSMR-GUESTD listening" 240
 lab_check guest-answers guest_fine
 
 echo "$(el) xl-vsmr -s /tmp/fakessh -w $W guest1 localhost"
-timeout 600 xl-vsmr -s /tmp/fakessh -w $W --timeout 300 guest1 localhost > /tmp/p.out 2> /tmp/p.err; rc=$?
+timeout 600 xl-vsmr -s /tmp/fakessh -w $W --timeout 300 --election-ms 10000 guest1 localhost > /tmp/p.out 2> /tmp/p.err; rc=$?
 grep -v 'copy \[' /tmp/p.out | tail -12; cat /tmp/p.err
 lab_check protect-exit-0 [ "$rc" = 0 ]
 lab_check says-protected grep -q "is protected" /tmp/p.out

@@ -67,8 +67,11 @@ int xlv_conf_write(const struct xlv_opts *o, const struct xlv_domain *d,
     put(&w, "guest = xen:%u\nguest_vif = vif%u.0\n", domid, domid);
     /* A sync runs on vsmrd's event loop; the first one compares all of
      * the guest's memory and takes seconds on a slow host. The election
-     * timeout must outlast it, or leadership moves in the middle. */
-    put(&w, "election_ticks = %u\n", XLV_ELECTION_TICKS);
+     * and connection timeouts must outlast it, or leadership moves and
+     * the connection drops in the middle (vsmrd's tick is 10 ms). */
+    uint32_t idle = o->election_ms * 2 > 3000 ? o->election_ms * 2 : 3000;
+    put(&w, "election_ticks = %u\nidle_timeout_ms = %u\n",
+        o->election_ms / 10, idle);
     put(&w, "verify = %s\n", o->verify ? "on" : "off");
     if (o->threads)
         put(&w, "hash_threads = %u\n", o->threads);

@@ -38,6 +38,9 @@ void xlv_usage(const char *prog, int to_stderr)
 "                 (default vsmrbr0; created on the backup host if missing)\n"
 "  --timeout S    how long to wait for the replicas to connect, and then\n"
 "                 for the first sync to commit (default 30 each)\n"
+"  --election-ms MS  how long the replicas wait for the leader before an\n"
+"                 election (default 3000); a sync stops vsmrd's loop, so\n"
+"                 it must outlast the longest sync (slow or emulated hosts)\n"
 "  -e             do not daemonize: stay in the foreground, print status,\n"
 "                 stop protecting on ^C\n"
 "  -h             this help\n"
@@ -96,7 +99,7 @@ static bool split_host_port(const char *s, char *host, size_t hlen,
     return true;
 }
 
-enum { OPT_VERIFY = 256, OPT_IDLE, OPT_BRIDGE, OPT_TIMEOUT };
+enum { OPT_VERIFY = 256, OPT_IDLE, OPT_BRIDGE, OPT_TIMEOUT, OPT_ELECTION };
 
 /* The options that take a number: range and what to say when outside. */
 static const struct {
@@ -117,6 +120,8 @@ static const struct {
      "-p '%s': the replica port must be 1..65534"},
     {OPT_TIMEOUT, 1, 3600, offsetof(struct xlv_opts, timeout_s),
      "--timeout '%s' must be 1..3600 seconds"},
+    {OPT_ELECTION, 100, 10000, offsetof(struct xlv_opts, election_ms),
+     "--election-ms '%s' must be 100..10000"},
 };
 
 /* -1: ch takes no number; 0: stored; XLV_EXIT_USAGE: out of range. */
@@ -141,6 +146,7 @@ static int parse_options(int argc, char **argv, struct xlv_opts *o,
         {"idle-checks", required_argument, NULL, OPT_IDLE},
         {"backup-bridge", required_argument, NULL, OPT_BRIDGE},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"election-ms", required_argument, NULL, OPT_ELECTION},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -214,6 +220,7 @@ int xlv_parse_args(int argc, char **argv, struct xlv_opts *o, char *err,
         .cmd = XLV_PROTECT, .ssh = "ssh", .key_file = "/etc/vsmr/cluster.key",
         .backup_bridge = "vsmrbr0", .transport = "tcp", .port = 7001,
         .min_ms = 5, .max_ms = 200, .idle_checks = 3, .timeout_s = 30,
+        .election_ms = XLV_ELECTION_MS,
     };
     err[0] = '\0';
     if (argc < 2)

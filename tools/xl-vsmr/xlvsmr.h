@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* vsmrd's election timeout for a Xen guest: 3 s at its 10 ms tick. */
-#define XLV_ELECTION_TICKS 300
+/* vsmrd's election timeout for a Xen guest by default (--election-ms). */
+#define XLV_ELECTION_MS 3000
 
 #include "vsmr/vsmr.h"
 
@@ -47,6 +47,7 @@ struct xlv_opts {
     bool verify;                   /* --verify */
     bool foreground;               /* -e */
     uint32_t timeout_s;            /* --timeout: waiting for the replicas */
+    uint32_t election_ms;          /* --election-ms */
 };
 
 /* options.c: fills o from argv. Returns 0, or XLV_EXIT_USAGE with a

@@ -70,10 +70,10 @@ lab_check syncs-committed synced
 
 # --- outputs wait for a sync: with the backup stopped the primary cannot
 # commit an epoch, so an answer waits until the witness has let it go on
-# unprotected (the marker commits after the backup's timeout).
+# unprotected (the marker commits after the backup's idle timeout, 20 s).
 kill -STOP $VP2
 sleep 0.5
-ts=$(date +%s.%N); r=$(ask PING); te=$(date +%s.%N)
+ts=$(date +%s.%N); r=$(echo PING | timeout 60 nc -q 45 10.10.0.2 7777 2>/dev/null | head -1); te=$(date +%s.%N)
 held=$(awk -v a="$ts" -v b="$te" 'BEGIN{printf "%.1f", b - a}')
 note "PING with the backup stopped: '$r' after $held s; primary: $(st 1 | grep '^guest ')"
 waited() { [ -n "$r" ] && awk -v h="$held" 'BEGIN{exit !(h >= 0.3)}'; }

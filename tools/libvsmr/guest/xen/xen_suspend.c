@@ -75,7 +75,18 @@ int xen_suspend(vsmr_guest *g)
         return vsmr_fail_errno(VSMR_ESYS, "domain %u: cannot write %s",
                                x->domid, path);
     long t0 = now_ms();
-    while (!request_taken(xs, path)) {
+    for (unsigned n = 0; !request_taken(xs, path); n++) {
+        /* A guest that crashed never takes it: say so now, not in 30 s. */
+        xc_dominfo_t info;
+        if (n % 16 == 0 && (rc = xen_domain_info(x, &info)) == VSMR_OK &&
+            (info.crashed || info.dying ||
+             (info.shutdown && info.shutdown_reason != SHUTDOWN_suspend))) {
+            xs_write(xs, XBT_NULL, path, "", 0);
+            return vsmr_fail(VSMR_ESTATE, "domain %u %s (reason %u) before "
+                             "taking the suspend request", x->domid,
+                             info.crashed ? "crashed" : "shut down",
+                             info.shutdown_reason);
+        }
         if (now_ms() - t0 > ACK_TIMEOUT_MS) {
             xs_write(xs, XBT_NULL, path, "", 0);
             cancel_late_suspend(x);

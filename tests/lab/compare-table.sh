@@ -4,6 +4,7 @@
 # on the replication link and the guest's stalls.
 [ -f "$1" ] || { echo "no $1"; exit 1; }
 echo "# emulated (QEMU TCG), one host; Remus is Debian's: no network buffering"
+grep -h '^COMPARE-INVALID ' "$1" | sed 's/^COMPARE-INVALID /# INVALID: /'
 grep -h '^COMPARE ' "$1" | cut -d' ' -f2- | awk '{ for (i = 1; i <= NF; i++) printf "%-16s", $i; print "" }'
 grep -h '^COMPARE \(remus\|vsmr\) ' "$1" | awk '
   { for (i = 2; i <= NF; i++) v[$2, i] = $i }

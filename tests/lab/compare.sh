@@ -15,8 +15,12 @@ CONNS=${CONNS:-8}; SECONDS_RUN=${SECONDS_RUN:-30}
 INTERVAL_MS=${INTERVAL_MS:-100}   # Remus checkpoint = VSMR sync interval
 RATE=${RATE:-256}                 # pages the guest rewrites every 100 ms
 REMUS_PORT=7200
+trap 'cp "$VW"/*.log /tmp/remus.log /vsmrlab/out/ 2>/dev/null' EXIT
 note() { echo "$(el) $*"; }
 row() { echo "COMPARE $*"; }
+# The emulator sometimes triple-faults a PVH guest (docs/lab.md): a phase
+# in which that happened measured a dead guest, and says so.
+tf_count() { xl dmesg | grep -c "Triple fault"; }
 gapf() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 lf() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
@@ -42,7 +46,8 @@ port_bytes() {   # port_bytes PORT: bytes so far through both rules
 
 # phase MODE: runs the workload, prints one COMPARE row
 phase() {
-  local mode=$1 port=${2:-} b0=0 b1=0 s0=${3:-0} s1 out
+  local mode=$1 port=${2:-} b0=0 b1=0 s0=${3:-0} s1 out tf0
+  tf0=$(tf_count)
   [ -n "$port" ] && b0=$(port_bytes "$port")
   ask GAPS > /dev/null
   out=$(vsmr-lineload 10.10.0.2 7777 "$CONNS" "$SECONDS_RUN" INC)
@@ -51,6 +56,7 @@ phase() {
   s1=$(syncs_now "$mode")
   note "$mode: $out"
   note "$mode: $g"
+  [ "$(tf_count)" -gt "$tf0" ] && echo "COMPARE-INVALID $mode: the emulator triple-faulted a guest during this phase"
   row "$mode $(echo "$out" | lf per_s) $(echo "$out" | lf p50_ms) $(echo "$out" | lf p99_ms) $(echo "$out" | lf not_increasing) $((b1 - b0)) $((s1 - s0)) $(echo "$g" | gapf n) $(echo "$g" | gapf p50_ms) $(echo "$g" | gapf max_ms)"
 }
 syncs_now() {

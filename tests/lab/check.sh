@@ -25,22 +25,28 @@ else
 fi
 run_one() { "$LAB_DIR/run.sh" --name "$1" --out "$REPO_DIR/build/lab/$1" --env "${VSMR_LAB_ENV:-}" "$2"; }
 # A domU that triple-faults is an emulation failure, not a test result:
-# PVH guests under QEMU TCG triple-faulted after suspend/resume cycles
-# under `xl remus` as well as under our tools (docs/lab.md). Such a run is
-# said so and repeated once; a second one fails the test.
+# PVH guests under QEMU TCG triple-fault now and then (seen in 1 of 3 to 1
+# of 2 runs of a test, under `xl remus` as well as under our tools;
+# docs/lab.md, "Flakes"). Such a run is said so and repeated, up to
+# VSMR_LAB_ATTEMPTS runs in all (default 4); any other failure, or a
+# triple fault in the last run, fails the test. Earlier runs' logs stay
+# in build/lab/NAME.attemptK.
+ATTEMPTS=${VSMR_LAB_ATTEMPTS:-4}
 guest_triple_faulted() { grep -aq "Triple fault" "$REPO_DIR/build/lab/$1/serial.log" 2>/dev/null; }
 for t in $tests; do
   n=$(basename "$t" .sh); n=${n#test_}; n=${n#wip_}
   s=$(date +%s)
   log "=== lab test $n"
   ok=0; run_one "$n" "$t" && ok=1
-  if [ $ok = 0 ] && guest_triple_faulted "$n"; then
-    log "=== lab test $n: a domU triple-faulted ($(grep -a 'Triple fault' "$REPO_DIR/build/lab/$n/serial.log" | head -1 | tr -d '\r')); an emulation failure, repeating the test once"
+  k=1
+  while [ $ok = 0 ] && [ $k -lt "$ATTEMPTS" ] && guest_triple_faulted "$n"; do
+    log "=== lab test $n: a domU triple-faulted ($(grep -a 'Triple fault' "$REPO_DIR/build/lab/$n/serial.log" | head -1 | tr -d '\r')); an emulation failure, running the test again ($((k + 1)) of $ATTEMPTS)"
     retried="$retried $n"
-    rm -rf "$REPO_DIR/build/lab/$n.attempt1"   # the first attempt's logs stay
-    mv "$REPO_DIR/build/lab/$n" "$REPO_DIR/build/lab/$n.attempt1"
+    rm -rf "$REPO_DIR/build/lab/$n.attempt$k"
+    mv "$REPO_DIR/build/lab/$n" "$REPO_DIR/build/lab/$n.attempt$k"
+    k=$((k + 1))
     run_one "$n" "$t" && ok=1
-  fi
+  done
   if [ $ok = 1 ]; then
     passed=$((passed + 1)); r=PASS
   else

@@ -80,13 +80,6 @@ xl list
 S="-s /tmp/fakessh"
 expect unknown-domain 1 "no domain is named 'nosuchguest'" $S -w $W nosuchguest localhost
 expect bad-domain-id 1 "not a valid domain id" $S -w $W 99999999 localhost
-if timeout 120 xl create -p /etc/xen/pvguest.cfg; then
-  expect pv-guest 1 "PV guests are not supported yet" $S -w $W pvguest localhost
-  lab_check pv-guest-names-patches grep -q "xen-patches/" /tmp/pv-guest.err
-  xl destroy pvguest
-else
-  echo "LAB-CHECK pv-guest FAIL (xl create -p of a PV domain failed)"; fails=$((fails + 1))
-fi
 expect no-witness 2 "a witness is required" $S guest1 localhost
 expect backup-unreachable 1 "cannot reach the backup host 10.10.0.99" $S -w $W guest1 10.10.0.99
 expect witness-unreachable 1 "the witness 10.10.0.99:7003" $S -w 10.10.0.99:7003 guest1 localhost
@@ -125,6 +118,17 @@ lab_check guest-still-running-at-end guest_fine
 echo "$(el) ===== status and stop with nothing protected"
 xl-vsmr status; lab_check status-none [ $? = 0 ]
 xl-vsmr stop guest1 2>&1; lab_check stop-unprotected-fails [ $? = 1 ]
+# The PV case last: building a PV domain next to the running PVH guest was
+# followed, seconds later, by the emulator triple-faulting that guest in 3
+# of 4 runs (docs/lab.md, "Flakes"); here it can no longer take the other
+# cases with it.
+if timeout 120 xl create -p /etc/xen/pvguest.cfg; then
+  expect pv-guest 1 "PV guests are not supported yet" $S -w $W pvguest localhost
+  lab_check pv-guest-names-patches grep -q "xen-patches/" /tmp/pv-guest.err
+  xl destroy pvguest
+else
+  echo "LAB-CHECK pv-guest FAIL (xl create -p of a PV domain failed)"; fails=$((fails + 1))
+fi
 kill $WP 2>/dev/null; wait $WP 2>/dev/null
 echo "$(el) ===== witness log (tail)"; tail -5 /tmp/w/witness.log
 echo "$(el) ===== guest1 console (tail)"; tail -5 "$CON/guest-guest1.log"

@@ -15,10 +15,11 @@
 #include "vsmr/netio.h"
 #include "xenio.h"
 
-/* How long one injection may wait for room in the socket (the guest's rx
- * ring is full). A frame that still does not go is lost, as a frame lost
- * on the wire: the guest's protocols recover, and a backup that missed it
- * differs only in pages the next sync copies. */
+/* How long one entry's injection may wait for room in the socket (the
+ * guest's rx ring is full); it runs on vsmrd's loop, so the bound is per
+ * entry, not per frame. A frame that still does not go is lost, as a frame
+ * lost on the wire: the guest's protocols recover, and a backup that
+ * missed it differs only in pages the next sync copies. */
 #define INJECT_WAIT_NS (5 * 1000 * 1000L)
 
 struct xenio {
@@ -101,18 +102,21 @@ static void on_capture(void *ctx, uint32_t events)
 
 /* --- the engine's guest I/O ------------------------------------------------ */
 
-static int send_waiting(struct xenio *x, const struct vsmr_netio_frame *f)
+static long elapsed_ns(const struct timespec *since)
 {
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000000000L +
+           (now.tv_nsec - since->tv_nsec);
+}
+
+/* Sends f, waiting for room until INJECT_WAIT_NS after start. */
+static int send_waiting(struct xenio *x, const struct vsmr_netio_frame *f,
+                        const struct timespec *start)
+{
     for (;;) {
         int rc = vsmr_netinj_send(x->inj, f);
-        if (rc != VSMR_EAGAIN)
-            return rc;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long ns = (now.tv_sec - start.tv_sec) * 1000000000L +
-                  (now.tv_nsec - start.tv_nsec);
-        if (ns > INJECT_WAIT_NS)
+        if (rc != VSMR_EAGAIN || elapsed_ns(start) > INJECT_WAIT_NS)
             return rc;
         struct timespec pause = {0, 100 * 1000};
         nanosleep(&pause, NULL);
@@ -127,8 +131,10 @@ int xenio_inject(void *ctx, const void *entry, size_t len)
                                      VSMR_NETIO_ENTRY_MAX_FRAMES, &n);
     if (rc < 0)
         return rc;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     for (size_t i = 0; i < n; i++) {
-        if (send_waiting(x, &x->in[i]) < 0) {
+        if (send_waiting(x, &x->in[i], &start) < 0) {
             if (x->st.inject_failures++ == 0)
                 logline(VSMR_LOG_WARN, "inject_failed", "vif=%s "
                         "reason=\"%s\"", x->vif, vsmr_errmsg());

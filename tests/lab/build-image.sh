@@ -47,8 +47,16 @@ rm -rf "$D"
 log "dom0 customisation"
 install -m755 "$LAB_DIR/image/dom0-init" "$W/sbin/vsmr-lab-init"
 install -m644 "$LAB_DIR"/image/*.cfg "$W/etc/xen/"
+# Two-host tests: `xl vsmr` reaches the other host's dom0 by ssh as root.
+# One key for every host of this image (a lab, not a deployment).
+mkdir -p -m 700 "$W/root/.ssh"
+rm -f "$W/root/.ssh/id_ed25519"*
+chroot "$W" ssh-keygen -q -t ed25519 -N "" -C vsmr-lab -f /root/.ssh/id_ed25519
+cp "$W/root/.ssh/id_ed25519.pub" "$W/root/.ssh/authorized_keys"
+printf 'Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n' > "$W/root/.ssh/config"
+chmod 600 "$W/root/.ssh/"*
 echo xenhost > "$W/etc/hostname"
-printf '127.0.0.1 localhost\n10.10.0.1 dom0\n10.10.0.2 guest1\n' > "$W/etc/hosts"
+printf '127.0.0.1 localhost\n10.10.0.1 dom0\n10.10.0.2 guest1\n10.10.0.11 hosta\n10.10.0.12 hostb\n10.10.0.100 witness\n' > "$W/etc/hosts"
 umount "$W/proc"; trap - EXIT
 
 log "dom0.img"

@@ -20,6 +20,8 @@ S
 mount -t proc proc "$R/proc"
 trap 'umount "$R/proc" 2>/dev/null || true' EXIT
 in_root() { DEBIAN_FRONTEND=noninteractive chroot "$R" "$@"; }
+# Package scripts must not start services (sshd) inside the chroot.
+printf '#!/bin/sh\nexit 101\n' > "$R/usr/sbin/policy-rc.d"; chmod 755 "$R/usr/sbin/policy-rc.d"
 in_root apt-get update -q > "$OUT/apt.log" 2>&1 || { tail "$OUT/apt.log"; die "apt-get update in rootfs failed"; }
 # The kernel package name changes with security updates: take what the
 # linux-image-amd64 metapackage points at today, and pin that one.
@@ -30,7 +32,8 @@ log "kernel $KPKG"
 in_root apt-get install -y -q --no-install-recommends \
   "$KPKG" xen-utils-4.17 xen-utils-common libxen-dev \
   gcc libc6-dev make pkg-config libxxhash-dev libsodium-dev libnl-route-3-dev libnl-3-dev \
-  libibverbs-dev librdmacm-dev check iptables ethtool strace >> "$OUT/apt.log" 2>&1 \
+  libibverbs-dev librdmacm-dev check iptables ethtool strace \
+  openssh-server openssh-client >> "$OUT/apt.log" 2>&1 \
   || { tail -30 "$OUT/apt.log"; die "apt-get install in rootfs failed"; }
 # The hypervisor: Debian's xen-hypervisor package, unpacked (not installed:
 # its scripts want a bootloader). QEMU's multiboot loader wants the ELF.
@@ -49,6 +52,7 @@ cp "$R/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 cp "$R/boot/initrd.img-$KVER" "$OUT/dom0-initrd.img"
 echo "$KVER" > "$OUT/kver"
 in_root apt-get clean
+rm -f "$R/usr/sbin/policy-rc.d"
 in_root dpkg-query -W > "$OUT/packages.txt"
 umount "$R/proc"; trap - EXIT
 log "rootfs done: kernel $KVER, xen $(cat "$OUT/xen.version"), $(du -sh "$R" | cut -f1)"

@@ -23,7 +23,15 @@ if [ -n "${VSMR_LAB_TESTS:-}" ]; then
 else
   tests=$(ls "$LAB_DIR"/test_*.sh | sort)
 fi
-run_one() { "$LAB_DIR/run.sh" --name "$1" --out "$REPO_DIR/build/lab/$1" --env "${VSMR_LAB_ENV:-}" "$2"; }
+# A test marked "# vsmr-lab: host-side" runs here and boots its hosts
+# itself (the two-host tests, pair/lib.sh); the others run in one host's dom0.
+run_one() {
+  if head -3 "$2" | grep -q '^# vsmr-lab: host-side'; then
+    VSMR_LAB_ENV=${VSMR_LAB_ENV:-} bash "$2" "$REPO_DIR/build/lab/$1"
+  else
+    "$LAB_DIR/run.sh" --name "$1" --out "$REPO_DIR/build/lab/$1" --env "${VSMR_LAB_ENV:-}" "$2"
+  fi
+}
 # A domU that triple-faults is an emulation failure, not a test result:
 # PVH guests under QEMU TCG triple-fault now and then (seen in 1 of 3 to 1
 # of 2 runs of a test, under `xl remus` as well as under our tools;
@@ -32,7 +40,7 @@ run_one() { "$LAB_DIR/run.sh" --name "$1" --out "$REPO_DIR/build/lab/$1" --env "
 # triple fault in the last run, fails the test. Earlier runs' logs stay
 # in build/lab/NAME.attemptK.
 ATTEMPTS=${VSMR_LAB_ATTEMPTS:-4}
-guest_triple_faulted() { grep -aq "Triple fault" "$REPO_DIR/build/lab/$1/serial.log" 2>/dev/null; }
+guest_triple_faulted() { grep -raq --include=serial.log "Triple fault" "$REPO_DIR/build/lab/$1" 2>/dev/null; }
 for t in $tests; do
   n=$(basename "$t" .sh); n=${n#test_}; n=${n#wip_}
   s=$(date +%s)
@@ -40,7 +48,7 @@ for t in $tests; do
   ok=0; run_one "$n" "$t" && ok=1
   k=1
   while [ $ok = 0 ] && [ $k -lt "$ATTEMPTS" ] && guest_triple_faulted "$n"; do
-    log "=== lab test $n: a domU triple-faulted ($(grep -a 'Triple fault' "$REPO_DIR/build/lab/$n/serial.log" | head -1 | tr -d '\r')); an emulation failure, running the test again ($((k + 1)) of $ATTEMPTS)"
+    log "=== lab test $n: a domU triple-faulted ($(grep -rah --include=serial.log 'Triple fault' "$REPO_DIR/build/lab/$n" | head -1 | tr -d '\r')); an emulation failure, running the test again ($((k + 1)) of $ATTEMPTS)"
     retried="$retried $n"
     rm -rf "$REPO_DIR/build/lab/$n.attempt$k"
     mv "$REPO_DIR/build/lab/$n" "$REPO_DIR/build/lab/$n.attempt$k"

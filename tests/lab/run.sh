@@ -3,18 +3,20 @@
 # test script in its dom0 non-interactively (9p share), collects the logs
 # and exits with the test's status. Every wait is gated on a marker (console or share file)
 # with a timeout; on a timeout QEMU is killed and the log tail is shown.
-#   usage: run.sh [--out DIR] [--name NAME] [--env 'K=V ...'] TEST_SCRIPT [-- QEMU_ARGS...]
+#   usage: run.sh [--out DIR] [--name NAME] [--env 'K=V ...'] [--file F]... TEST_SCRIPT [-- QEMU_ARGS...]
+#   (each --file F is copied into the share, as /vsmrlab/<basename>)
 #   env: VSMR_LAB_IMAGE (default: the image for this source tree),
 #        BOOT_TIMEOUT (s, 300), TEST_TIMEOUT (s, 900), MEM (MiB, 2048),
-#        QEMU_CPU (max,-rdtscp,-avx,-avx2,-xsave,-xsaveopt,-xsavec,-xsaves), QEMU_TCG_THREAD (multi or single), VSMR_LAB_XEN (hypervisor ELF), DOM0_MEM (1024M), NETDEV (qemu -netdev spec; default: no NIC), MAC
+#        QEMU_CPU (max,-rdtscp,-avx,-avx2,-xsave,-xsaveopt,-xsavec,-xsaves), QEMU_TCG_THREAD (multi or single), VSMR_LAB_XEN (hypervisor ELF), DOM0_MEM (1024M), DOM0_IP (dom0's address on xenbr0, default 10.10.0.1/24), NETDEV (qemu -netdev spec; default: no NIC), MAC
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-OUT=""; NAME=host1; TENV=""; TEST=""
+OUT=""; NAME=host1; TENV=""; TEST=""; FILES=()
 while [ $# -gt 0 ]; do
   case $1 in
     --out) OUT=$2; shift 2;;
     --name) NAME=$2; shift 2;;
     --env) TENV=$2; shift 2;;
+    --file) FILES+=("$2"); shift 2;;
     --) shift; break;;
     *) [ -z "${TEST:-}" ] && TEST=$1 && shift || break;;
   esac
@@ -29,6 +31,7 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not insta
 rm -rf "$OUT"; mkdir -p "$OUT/share/out"
 cp "$TEST" "$OUT/share/test.sh"; chmod +x "$OUT/share/test.sh"
 cp "$LAB_DIR/dom0-lib.sh" "$OUT/share/lib.sh"   # the tests' helpers
+for f in "${FILES[@]}"; do cp "$f" "$OUT/share/"; done   # more helpers, by name
 printf '%s\n' $TENV > "$OUT/share/env"
 qemu-img create -q -f qcow2 -F raw -b "$IMAGE/dom0.img" "$OUT/overlay.qcow2" || die "qemu-img failed"
 if [ -n "${NETDEV:-}" ]; then
@@ -43,7 +46,7 @@ qemu-system-x86_64 -accel "tcg,thread=${QEMU_TCG_THREAD:-multi}" -cpu "${QEMU_CP
   -nographic -no-reboot -serial mon:stdio -pidfile "$OUT/qemu.pid" \
   -kernel "${VSMR_LAB_XEN:-$IMAGE/xen}" \
   -append "console=com1 com1=115200,8n1 smap=0 dom0_mem=${DOM0_MEM:-1024M},max:${DOM0_MEM:-1024M} dom0_max_vcpus=2 loglvl=all guest_loglvl=all noreboot" \
-  -initrd "$IMAGE/vmlinuz root=/dev/vda rw console=hvc0 loglevel=4 init=/sbin/vsmr-lab-init vsmrlab.host=$NAME,$IMAGE/dom0-initrd.img" \
+  -initrd "$IMAGE/vmlinuz root=/dev/vda rw console=hvc0 loglevel=4 init=/sbin/vsmr-lab-init vsmrlab.host=$NAME${DOM0_IP:+ vsmrlab.ip=$DOM0_IP},$IMAGE/dom0-initrd.img" \
   -drive file="$OUT/overlay.qcow2",if=virtio,format=qcow2 \
   -virtfs local,path="$OUT/share",mount_tag=vsmrlab,security_model=none,id=vsmrlab \
   "${NET[@]}" "$@" > "$SERIAL" 2>&1 < /dev/null &

@@ -600,6 +600,11 @@ int node_send_frame(struct node *n, uint32_t peer, const uint8_t *data,
     }
 }
 
+void node_flush(struct node *n)
+{
+    n->tops->flush(n->tr);
+}
+
 bool node_is_serving(struct node *n)
 {
     return vsmr_log_role(n->log) == VSMR_LOG_LEADER &&

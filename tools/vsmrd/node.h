@@ -42,6 +42,9 @@ struct node_hooks {
     void *ctx;
 };
 void node_set_hooks(struct node *n, const struct node_hooks *h);
+/* Pushes out what is queued for every peer now, not at the loop's next
+ * sleep (before a long step the peers wait on). */
+void node_flush(struct node *n);
 /* Sends one sync frame to peer, waiting (with the loop's transport work)
  * while its queue is full, at most timeout_ms. */
 int node_send_frame(struct node *n, uint32_t peer, const uint8_t *data,

@@ -74,6 +74,11 @@ static int send_to_peer(void *ctx, const uint8_t *frame, size_t len)
                            SYNC_FRAME_TIMEOUT_MS);
 }
 
+static void flush_frames(void *ctx)
+{
+    node_flush(((struct replica *)ctx)->node);
+}
+
 static void release_output(void *ctx, const struct vsmr_output *o)
 {
     struct replica *r = ctx;
@@ -455,7 +460,7 @@ static int open_engine(struct replica *r)
         .io = {sim_inject, sim_collect, sim_served, r->guest},
         .send = send_to_peer, .release = release_output,
         .compact = compact_log, .report = report,
-        .before_action = before_action, .ctx = r,
+        .before_action = before_action, .flush = flush_frames, .ctx = r,
     };
     struct vsmr_trigger_config tc = {
         .min_interval_ms = r->cfg.sync_min_ms,

@@ -53,6 +53,10 @@ struct vsmr_engine_config {
     /* Called before each action of the sync core (tests inject faults
      * here: a crash at a chosen step). May be NULL. */
     void (*before_action)(void *ctx, const char *action);
+    /* Frames sent so far leave now: called before a guest step that can
+     * take long (Xen's backup end takes a second under emulation), so
+     * the peer is not kept waiting for them. May be NULL. */
+    void (*flush)(void *ctx);
     void *ctx;
 };
 

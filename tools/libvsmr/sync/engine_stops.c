@@ -34,8 +34,18 @@ bool engine_guest_held(const struct vsmr_engine *e)
     return engine_remus_backup(e) || e->needs_copy;
 }
 
+/* Every stop below may keep this loop busy for a long time: what was
+ * sent before (the backup's SYNC_ACK before its end, its SYNC_DIRTY
+ * before its begin) goes out first, so the peer goes on meanwhile. */
+static void flush_sent(struct vsmr_engine *e)
+{
+    if (e->cfg.flush)
+        e->cfg.flush(e->cfg.ctx);
+}
+
 int engine_stop_guest(struct vsmr_engine *e)
 {
+    flush_sent(e);
     if (acts_as_primary(e))
         return vsmr_guest_stop_for_sync(e->guest);
     return vsmr_guest_backup_prepare(e->guest);
@@ -61,8 +71,10 @@ int engine_after_fetch(struct vsmr_engine *e)
 {
     int rc = add_shared(e);
     if (rc == VSMR_OK && !acts_as_primary(e) &&
-        e->cfg.mode == VSMR_SYNC_MODE_VSMR)
+        e->cfg.mode == VSMR_SYNC_MODE_VSMR) {
+        flush_sent(e);
         rc = vsmr_guest_backup_begin(e->guest);
+    }
     return rc;
 }
 
@@ -88,6 +100,7 @@ int engine_restart_guest(struct vsmr_engine *e)
 {
     if (engine_remus_backup(e))
         return VSMR_OK;
+    flush_sent(e);
     int rc;
     if (acts_as_primary(e)) {
         rc = vsmr_guest_continue_after_sync(e->guest);

@@ -1,0 +1,125 @@
+# pair/lib.sh - sourced by the host-side two-host lab tests (test_pair_*.sh):
+# a network namespace of our own on this machine holds a bridge
+# (10.10.0.100/24) where the witness vsmrd and the test's client run; two
+# emulated Xen hosts, A (dom0 10.10.0.11) and B (10.10.0.12), each a QEMU
+# whose NIC is a tap on that bridge, run their dom0 scripts
+# (pair/NAME-a.sh, pair/NAME-b.sh). Files in the hosts' 9p shares carry
+# the messages between this side and the dom0s. Everything is torn down
+# on exit (QEMUs, witness, client, namespace).
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+NS=vsmrlab$$
+WITNESS_ADDR=10.10.0.100:7003
+declare -A QPIDS RUNPIDS
+fails=0
+PT0=$(date +%s)
+pel() { echo "[t+$(( $(date +%s) - PT0 ))s]"; }
+lab_check() {   # lab_check NAME CMD... : one LAB-CHECK line per claim
+  local n=$1; shift
+  if "$@"; then echo "LAB-CHECK $n PASS"; else echo "LAB-CHECK $n FAIL"; fails=$((fails + 1)); fi
+}
+in_ns() { ip netns exec "$NS" "$@"; }
+
+pair_down() {
+  local h
+  [ -n "${CLIENT_PID:-}" ] && kill "$CLIENT_PID" 2>/dev/null
+  [ -n "${WITNESS_PID:-}" ] && kill "$WITNESS_PID" 2>/dev/null
+  for h in "${!QPIDS[@]}"; do kill -9 "${QPIDS[$h]}" 2>/dev/null; done
+  for h in "${!RUNPIDS[@]}"; do wait "${RUNPIDS[$h]}" 2>/dev/null; done
+  wait 2>/dev/null
+  ip netns del "$NS" 2>/dev/null
+}
+
+# pair_up OUT: the namespace, its bridge, the cluster key (KEYHEX).
+pair_up() {
+  OUT=$1
+  rm -rf "$OUT"; mkdir -p "$OUT"
+  trap pair_down EXIT
+  ip netns add "$NS" || die "cannot create network namespace $NS (root needed)"
+  in_ns ip link set lo up
+  in_ns ip link add br0 type bridge
+  in_ns ip link set br0 type bridge forward_delay 0
+  in_ns ip link set br0 up
+  in_ns ip addr add 10.10.0.100/24 dev br0
+  head -c 32 /dev/urandom > "$OUT/cluster.key"; chmod 600 "$OUT/cluster.key"
+  KEYHEX=$(od -An -tx1 -v "$OUT/cluster.key" | tr -d ' \n')
+}
+
+# pair_boot HOST IP SCRIPT [ENV]: boots host HOST (a or b) in the
+# background; its tap joins the bridge as soon as QEMU made it.
+pair_boot() {
+  local h=$1 mac=52:54:00:10:00:0$([ "$1" = a ] && echo 1 || echo 2)
+  ( cd "$REPO_DIR" && in_ns env DOM0_IP="$2/24" MAC="$mac" \
+      NETDEV="tap,id=n0,ifname=tap$h,script=no,downscript=no" \
+      bash "$LAB_DIR/run.sh" --name "host$h" --out "$OUT/$h" \
+      --file "$LAB_DIR/pair/common-dom0.sh" \
+      --env "LAB_KEY=$KEYHEX ${4:-}" "$3" ) > "$OUT/run-$h.log" 2>&1 &
+  RUNPIDS[$h]=$!
+  local i
+  for i in $(seq 1 120); do
+    in_ns ip link show "tap$h" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  in_ns ip link set "tap$h" master br0 up || die "host $h's tap never appeared ($OUT/run-$h.log)"
+  for i in $(seq 1 20); do [ -s "$OUT/$h/qemu.pid" ] && break; sleep 0.5; done
+  QPIDS[$h]=$(cat "$OUT/$h/qemu.pid" 2>/dev/null)
+  [ -n "${QPIDS[$h]}" ] || die "host $h's QEMU wrote no pid file"
+}
+
+# pair_wait HOST FILE TIMEOUT: 0 once the host's share has out/FILE, 1 if
+# its QEMU exited first, 2 on timeout.
+pair_wait() {
+  local f=$OUT/$1/share/out/$2 end=$(( $(date +%s) + $3 ))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    [ -e "$f" ] && return 0
+    kill -0 "${RUNPIDS[$1]}" 2>/dev/null || { [ -e "$f" ]; return; }
+    sleep 1
+  done
+  return 2
+}
+
+# pair_tell HOST WORD: a message file the host's dom0 script waits for.
+pair_tell() { echo "$2" > "$OUT/$1/share/$2"; }
+
+# pair_witness: a vsmrd witness in the namespace for the replicas xl vsmr
+# starts (primary A:7001, backup B:7001).
+pair_witness() {
+  local w=$OUT/witness
+  mkdir -p "$w"
+  cp "$OUT/cluster.key" "$w/key"
+  cat > "$w/witness.conf" <<C
+id = 3
+peer.1 = 10.10.0.11:7001 primary
+peer.2 = 10.10.0.12:7001 backup
+peer.3 = $WITNESS_ADDR witness
+key_file = $w/key
+control = $w/witness.sock
+data_dir = $w/data
+log_file = $w/witness.log
+election_ticks = 1000
+idle_timeout_ms = 20000
+C
+  in_ns "$REPO_DIR/build/bin/vsmrd" --config "$w/witness.conf" --bootstrap > "$w/stderr.log" 2>&1 &
+  WITNESS_PID=$!
+}
+
+# pair_kill HOST: the host's whole emulated machine, as a power failure.
+pair_kill() {
+  kill -9 "${QPIDS[$1]}" 2>/dev/null
+  wait "${RUNPIDS[$1]}" 2>/dev/null
+  unset "QPIDS[$1]" "RUNPIDS[$1]"
+}
+
+# pair_finish HOST TIMEOUT: tells the host to finish, waits for its run.
+pair_finish() {
+  pair_tell "$1" stop
+  local i
+  for i in $(seq 1 "$2"); do kill -0 "${RUNPIDS[$1]}" 2>/dev/null || break; sleep 1; done
+  kill -0 "${RUNPIDS[$1]}" 2>/dev/null && kill -9 "${QPIDS[$1]}" 2>/dev/null
+  wait "${RUNPIDS[$1]}" 2>/dev/null; local rc=$?
+  unset "QPIDS[$1]" "RUNPIDS[$1]"
+  return $rc
+}
+
+# triple_faulted: whether a domU of either host triple-faulted (check.sh
+# repeats such a run: an emulation failure, docs/lab.md).
+pair_triple_faulted() { grep -aqs "Triple fault" "$OUT"/a/serial.log "$OUT"/b/serial.log; }

@@ -1,0 +1,55 @@
+#!/bin/bash
+# vsmr-lab: host-side
+# wip_pair_failover.sh - issue 5's failover on two emulated Xen hosts and
+# a witness (pair/lib.sh): host A creates a PVH guest running vsmr-guestd
+# and protects it with `xl vsmr` (backup on host B over ssh, the witness
+# on this side); a client in the lab's namespace writes keys through one
+# TCP connection and records what was acknowledged; host A's QEMU is
+# killed with kill -9 mid-workload; the backup on B must take over (its
+# vif joins B's bridge), the client's writes must go on, and every
+# acknowledged write must read back.
+#   usage: wip_pair_failover.sh [OUT_DIR]   (check.sh runs it)
+set -uo pipefail
+. "$(dirname "$0")/pair/lib.sh"
+NAME=pair_failover
+pair_up "${1:-$REPO_DIR/build/lab/$NAME}"
+exec > >(tee "$OUT/$NAME.log") 2>&1
+CL=$OUT/client.log
+acks() { grep -c '^ACK' "$CL" 2>/dev/null || true; }
+acks_after() { awk -v t="$1" '$1 == "ACK" && $5 > t { n++ } END { print n + 0 }' "$CL" 2>/dev/null; }
+wait_until() {   # wait_until SECONDS CMD...: polls CMD every second
+  local end=$(( $(date +%s) + $1 )); shift
+  while [ "$(date +%s)" -lt "$end" ]; do "$@" && return 0; sleep 1; done; return 1
+}
+
+pair_witness
+pair_boot a 10.10.0.11 "$LAB_DIR/pair/failover-a.sh" "WITNESS=$WITNESS_ADDR"
+pair_boot b 10.10.0.12 "$LAB_DIR/pair/failover-b.sh"
+echo "$(pel) booting host A (10.10.0.11) and host B (10.10.0.12); witness $WITNESS_ADDR"
+lab_check hostb-up pair_wait b ready 600
+lab_check hosta-protected pair_wait a protected 1800
+lab_check xl-vsmr-exit-0 grep -qx 0 "$OUT/a/share/out/protected"
+cat "$OUT/a/share/out/status-a.txt" 2>/dev/null
+echo "$(pel) client starts"
+in_ns bash "$LAB_DIR/pair/client.sh" write "$CL" "$OUT/client.stop" & CLIENT_PID=$!
+enough_before() { [ "$(acks)" -ge 30 ]; }
+enough_after() { [ "$(acks_after "$KILL_MS")" -ge 20 ]; }
+lab_check acked-while-protected wait_until 900 enough_before
+BEFORE=$(acks)
+echo "$(pel) $BEFORE writes acknowledged; killing host A's QEMU (kill -9)"
+KILL_MS=$(date +%s%3N)
+pair_kill a
+lab_check acked-after-failover wait_until 900 enough_after
+touch "$OUT/client.stop"; wait "$CLIENT_PID" 2>/dev/null; CLIENT_PID=
+FIRST=$(awk -v t="$KILL_MS" '$1 == "ACK" && $5 > t { print $5; exit }' "$CL")
+echo "$(pel) client: $BEFORE acknowledged before the kill, $(acks_after "$KILL_MS") after;" \
+     "first answer $(( ${FIRST:-$KILL_MS} - KILL_MS )) ms after the kill;" \
+     "reconnects $(grep -c '^RECONNECT' "$CL"); answers that took 2 s or more: $(grep -c '^GAP' "$CL")"
+in_ns bash "$LAB_DIR/pair/client.sh" verify "$CL" > "$OUT/verify.log" 2>&1; vrc=$?
+cat "$OUT/verify.log"
+lab_check no-acknowledged-write-lost [ $vrc = 0 ]
+lab_check backup-promoted grep -aqs "event=promoted" "$OUT"/b/share/out/backup.log
+lab_check hostb-finished pair_finish b 300
+cat "$OUT"/b/share/out/hostb.log 2>/dev/null | tail -12
+echo "$(pel) $NAME: $fails failed"
+[ "$fails" = 0 ]

@@ -33,7 +33,7 @@ require_root_netns() {
 
 # kernel_has PIECE: loads the module if it can (modprobe; no-op where
 # modules are built in or absent), then proves the piece works in a
-# throwaway namespace. Pieces: veth ifb clsact u32-mirred bpf plug.
+# throwaway namespace. Pieces: veth bridge ifb clsact u32-mirred bpf plug.
 kernel_has() {
   p=$NS-k
   ip netns add "$p" 2>/dev/null || return 1
@@ -41,6 +41,8 @@ kernel_has() {
   ip -n "$p" link set kx0 up 2>/dev/null
   case $1 in
     veth) r=0; ip -n "$p" link show kx0 >/dev/null 2>&1 || r=1;;
+    bridge) modprobe -q bridge 2>/dev/null; ip -n "$p" link add kb type bridge 2>/dev/null &&
+      ip -n "$p" link set kx0 master kb 2>/dev/null; r=$?;;
     ifb) modprobe -q ifb 2>/dev/null; ip -n "$p" link add kf type ifb 2>/dev/null; r=$?;;
     clsact) modprobe -q sch_ingress 2>/dev/null; tc -n "$p" qdisc add dev kx0 clsact 2>/dev/null; r=$?;;
     u32-mirred) modprobe -q cls_u32 2>/dev/null; modprobe -q act_mirred 2>/dev/null
@@ -62,6 +64,7 @@ require_kernel() {
   for k in "$@"; do
     case $k in
       veth) m="veth (CONFIG_VETH)";; ifb) m="ifb (CONFIG_IFB)";;
+      bridge) m="bridge (CONFIG_BRIDGE)";;
       clsact) m="sch_ingress (CONFIG_NET_SCH_INGRESS, clsact)";;
       u32-mirred) m="cls_u32 + act_mirred (CONFIG_NET_CLS_U32, CONFIG_NET_ACT_MIRRED)";;
       bpf) m="cls_bpf (CONFIG_NET_CLS_BPF)";; plug) m="sch_plug (CONFIG_NET_SCH_PLUG)";;
@@ -85,12 +88,20 @@ cleanup() {
 
 bg() { "$@" & BGPIDS="$BGPIDS $!"; }
 
-make_topology() {
+# make_namespaces: the three namespaces (lo up) and $WORK, both removed at
+# exit.
+make_namespaces() {
   WORK=$(mktemp -d /tmp/vsmr-netio.XXXXXX)
   trap cleanup EXIT INT TERM
   for n in "$D" "$G" "$C"; do
     ip netns add "$n" || fail "netns $n"
     ip -n "$n" link set lo up
+  done
+}
+
+make_topology() {
+  make_namespaces
+  for n in "$D" "$G" "$C"; do
     ip netns exec "$n" sh -c 'echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad' 2>/dev/null
   done
   ip -n "$D" link add vif1.0 type veth peer name eth0 netns "$G" || fail "veth vif"
@@ -125,6 +136,14 @@ wait_for() {
     sleep 0.1; t=$((t + 1))
   done
   return 1
+}
+
+# expect_err TEXT CMD...: non-zero exit, and the output has TEXT.
+expect_err() {
+  text=$1; shift
+  "$@" > "$WORK/err.out" 2>&1 && fail "'$*' succeeded"
+  grep -q -- "$text" "$WORK/err.out" || fail "'$*' said: $(cat "$WORK/err.out") (wanted: $text)"
+  ok "$* -> $(head -n 1 "$WORK/err.out")"
 }
 
 # status_val KEY: one value of `vsmr-netbuf status vif1.0`.

@@ -89,6 +89,13 @@ fi
 { good; echo "guest = xen:guest1"; echo "guest_vif = vif3.0;x"; } > "$W/c.conf"; expect 1 "c.conf:9: guest_vif 'vif3.0;x': an interface name"
 { good; echo "guest = xen:guest1"; echo "guest_vif = vif3.0"; echo "client_listen = 127.0.0.1:17200"; } > "$W/c.conf"; expect 1 "client_listen is the sim guest's service"
 { good; echo "guest = xen:guest1"; echo "guest_vif = vif3.0"; } > "$W/c.conf"; expect 0 "ok (node 1, primary, 3 peers)"
+# guest_bridge: the bridge a promoted guest's vif joins; a Xen guest's only.
+{ good; echo "guest = sim:pages=64,workers=1"; echo "guest_bridge = xenbr0"; } > "$W/c.conf"; expect 1 "guest_bridge is for a Xen guest"
+{ good; echo "guest = xen:guest1"; echo "guest_vif = vif3.0"; echo "guest_bridge = xen br0"; } > "$W/c.conf"; expect 1 "c.conf:10: guest_bridge 'xen br0': an interface name has only"
+{ good; echo "guest = xen:guest1"; echo "guest_vif = vif3.0"; echo "guest_bridge = production-bridge"; } > "$W/c.conf"; expect 1 "c.conf:10: guest_bridge must be an interface name of 1..15 characters"
+{ good; echo "guest = xen:guest1"; echo "guest_vif = vif3.0"; echo "guest_bridge = vif3.0"; } > "$W/c.conf"; expect 1 "guest_bridge names the guest's vif (vif3.0)"
+{ good; echo "guest = xen:guest1"; echo "guest_vif = vif3.0"; echo "guest_bridge = xenbr0"; echo "guest_bridge = br1"; } > "$W/c.conf"; expect 1 "c.conf:11: 'guest_bridge' is already set on line 10"
+{ good; echo "guest = xen:guest1"; echo "guest_vif = vif3.0"; echo "guest_bridge = xenbr0"; } > "$W/c.conf"; expect 0 "ok (node 1, primary, 3 peers)"
 # ... and on a host without Xen the daemon says so and stops.
 if [ ! -e /dev/xen/privcmd ]; then
   out=$(timeout 20 "$VSMR_BIN/vsmrd" --config "$W/c.conf" --bootstrap 2>&1); rc=$?

@@ -7,13 +7,6 @@ require_root_netns
 require_kernel veth ifb clsact
 make_topology
 
-expect_err() {  # expect_err TEXT CMD...: non-zero exit, stderr has TEXT
-  text=$1; shift
-  "$@" > "$WORK/err.out" 2>&1 && fail "'$*' succeeded"
-  grep -q -- "$text" "$WORK/err.out" || fail "'$*' said: $(cat "$WORK/err.out") (wanted: $text)"
-  ok "$* -> $(head -n 1 "$WORK/err.out")"
-}
-
 expect_err "no network device vif9.9" netbuf setup vif9.9
 expect_err "not a network interface name" netbuf setup "bad/name"
 expect_err "not a network interface name" netbuf setup "much-too-long-name0"

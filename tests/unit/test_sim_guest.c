@@ -255,6 +255,11 @@ START_TEST(bad_input_is_a_clear_error)
     ck_assert_ptr_nonnull(strstr(vsmr_errmsg(), "past the end"));
     uint64_t zero = 0;
     ck_assert_int_eq(vsmr_guest_map(g, &zero, 1, 8, &page, &cookie), VSMR_EINVAL);
+    /* No network devices: the failover's MAC lookup says so. */
+    uint8_t mac[6];
+    ck_assert_int_eq(vsmr_guest_vif_mac(g, "vif1.0", mac), VSMR_ENOTSUP);
+    ck_assert_ptr_nonnull(strstr(vsmr_errmsg(), "no network devices"));
+    ck_assert_int_eq(vsmr_guest_vif_mac(g, "", mac), VSMR_EINVAL);
 
     /* A malformed request gets BADREQ, the guest lives on. */
     uint8_t junk[20] = {0xff, 0xff, 0xff, 0xff, 1, 200};

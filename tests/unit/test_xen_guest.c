@@ -55,6 +55,8 @@ START_TEST(null_handle_operations_fail_cleanly)
     ck_assert_int_eq(vsmr_guest_unpause(NULL), VSMR_EINVAL);
     ck_assert_int_eq(vsmr_guest_is_idle(NULL, &b), VSMR_EINVAL);
     ck_assert_int_eq(vsmr_guest_suspend(NULL), VSMR_EINVAL);
+    uint8_t mac[6];
+    ck_assert_int_eq(vsmr_guest_vif_mac(NULL, "vif1.0", mac), VSMR_EINVAL);
     vsmr_guest_close(NULL);
 }
 END_TEST

@@ -2,7 +2,7 @@
  * test_xlvsmr.c - xl-vsmr (`xl vsmr`): the option parser takes what xl
  * remus users type and refuses mistakes with a sentence; the vsmrd
  * configurations it writes parse with vsmrd's own parser and say what
- * was asked; the progress line; shell quoting of remote commands; and the
+ * was asked (the backup's guest_bridge: the domain's own bridge); the progress line; shell quoting of remote commands; and the
  * program itself on this host: usage errors exit 2, a bad key file and a
  * host without Xen exit 1, each with a clear message.
  */
@@ -178,6 +178,7 @@ static void sample(struct xlv_opts *o, struct xlv_domain *d,
                            .witness = "10.0.0.3:7003",
                            .dir = "/run/vsmr/11111111-2222-3333-4444-555555555555",
                            .data = "/var/lib/vsmr/1111", .backup_domid = 9};
+    ck_assert_int_eq(xlv_plan_guest_bridge(p, "br-prod"), 0);
 }
 
 START_TEST(config_parses_with_vsmrds_parser)
@@ -215,6 +216,37 @@ START_TEST(config_parses_with_vsmrds_parser)
         ck_assert_ptr_nonnull(strstr(c.control, want));
         ck_assert_ptr_nonnull(strstr(c.data_dir, role));
         ck_assert_ptr_nonnull(strstr(c.log_file, role));
+        /* Only the backup's vif moves, to where the domain's was. */
+        snprintf(want, sizeof want, "vif%u.0", domid);
+        ck_assert_str_eq(c.guest_vif, want);
+        ck_assert_str_eq(c.guest_bridge, side == XLV_BACKUP ? "br-prod" : "");
+    }
+    /* A domain without vifs: no guest_bridge at all. */
+    p.guest_bridge[0] = '\0';
+    ck_assert_int_eq(xlv_conf_write(&o, &d, &p, XLV_BACKUP, 9, buf,
+                                    sizeof buf), 0);
+    ck_assert_ptr_null(strstr(buf, "guest_bridge"));
+}
+END_TEST
+
+/* The bridge kept from the domain's first nic: libxl's default when it
+ * names none; a name vsmrd would refuse stops the protection early. */
+START_TEST(guest_bridge_from_the_first_nic)
+{
+    struct xlv_plan p = {0};
+    ck_assert_int_eq(xlv_plan_guest_bridge(&p, NULL), 0);
+    ck_assert_str_eq(p.guest_bridge, "xenbr0");
+    ck_assert_int_eq(xlv_plan_guest_bridge(&p, ""), 0);
+    ck_assert_str_eq(p.guest_bridge, "xenbr0");
+    ck_assert_int_eq(xlv_plan_guest_bridge(&p, "br0.100"), 0);
+    ck_assert_str_eq(p.guest_bridge, "br0.100");
+    static const char *const bad[] = {"br 0", "br;rm", "br/0",
+                                      "a-much-too-long-bridge"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(xlv_plan_guest_bridge(&p, bad[i]), VSMR_EINVAL);
+        ck_assert_msg(strstr(vsmr_errmsg(), "does not take as guest_bridge"),
+                      "%s", vsmr_errmsg());
+        ck_assert_str_eq(p.guest_bridge, "br0.100");   /* kept */
     }
 }
 END_TEST
@@ -433,6 +465,7 @@ int main(void)
     tcase_add_test(tc, options_subcommands);
     tcase_add_test(tc, options_mistakes_are_named);
     tcase_add_test(tc, config_parses_with_vsmrds_parser);
+    tcase_add_test(tc, guest_bridge_from_the_first_nic);
     tcase_add_test(tc, config_too_small_buffer_fails);
     tcase_add_test(tc, progress_line);
     tcase_add_test(tc, remote_command_quoting);

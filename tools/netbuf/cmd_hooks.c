@@ -1,13 +1,14 @@
 /*
- * cmd_hooks.c - vsmr-netbuf's setup, teardown, status and the plug
- * commands: thin wrappers over libvsmr's netio calls that print errors
- * with the cause and exit non-zero.
+ * cmd_hooks.c - vsmr-netbuf's setup, teardown, status, the plug commands
+ * and the failover's bridge takeover: thin wrappers over libvsmr's netio
+ * calls that print errors with the cause and exit non-zero.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mac.h"
 #include "vsmr/netio.h"
 #include "netbuf_cmd.h"
 
@@ -89,4 +90,24 @@ int netbuf_cmd_plug(const char *cmd, const char *vif)
         err = vsmr_netbuf_drop(nb);
     vsmr_netbuf_close(nb);
     return err < 0 ? fail(cmd, vif, err) : 0;
+}
+
+int netbuf_cmd_takeover(const char *vif, int argc, char **argv)
+{
+    uint8_t mac[VSMR_MAC_LEN];
+    if (argc != 2) {
+        fprintf(stderr, "vsmr-netbuf: takeover VIF BRIDGE MAC\n");
+        return 2;
+    }
+    if (vsmr_mac_parse(argv[1], mac) < 0) {
+        fprintf(stderr, "vsmr-netbuf: takeover: %s\n", vsmr_errmsg());
+        return 2;
+    }
+    int err = vsmr_netio_bridge_takeover(vif, argv[0], mac);
+    if (err < 0)
+        return fail("takeover", vif, err);
+    printf("%s is a port of %s; %s forgotten on its other ports and "
+           "announced %u times\n", vif, argv[0], argv[1],
+           VSMR_NETIO_ANNOUNCEMENTS);
+    return 0;
 }

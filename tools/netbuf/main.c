@@ -1,6 +1,7 @@
 /*
  * main.c - vsmr-netbuf: sets up, inspects and drives netio's hooks on one
- * vif (the hotplug script and operators call it). Parses the command line
+ * vif (the hotplug script and operators call it), and moves a vif onto a
+ * bridge as a failover does. Parses the command line
  * and dispatches; the work is in libvsmr's netio module.
  */
 #include <stdio.h>
@@ -26,7 +27,11 @@ static void usage(FILE *out)
           "                 inject the frames of an entry FILE toward the guest\n"
           "  relay VIF [--timeout MS]\n"
           "                 capture, encode, decode and inject each frame (the\n"
-          "                 primary's path without the log)\n",
+          "                 primary's path without the log)\n"
+          "  takeover VIF BRIDGE MAC\n"
+          "                 a promoted guest's network: VIF joins BRIDGE, the\n"
+          "                 bridge forgets MAC on its other ports, MAC is\n"
+          "                 announced (RARP) from BRIDGE\n",
           out);
 }
 
@@ -58,6 +63,8 @@ int main(int argc, char **argv)
         return netbuf_cmd_relay(vif, rest, rv);
     if (!strcmp(cmd, "inject"))
         return netbuf_cmd_inject(vif, rest, rv);
+    if (!strcmp(cmd, "takeover"))
+        return netbuf_cmd_takeover(vif, rest, rv);
     fprintf(stderr, "vsmr-netbuf: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return 2;

@@ -12,5 +12,6 @@ int netbuf_cmd_plug(const char *cmd, const char *vif);
 int netbuf_cmd_capture(const char *vif, int argc, char **argv);
 int netbuf_cmd_inject(const char *vif, int argc, char **argv);
 int netbuf_cmd_relay(const char *vif, int argc, char **argv);
+int netbuf_cmd_takeover(const char *vif, int argc, char **argv);
 
 #endif

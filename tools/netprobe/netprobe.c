@@ -1,10 +1,13 @@
 /*
  * netprobe.c - vsmr-netprobe: the little traffic tool the netio tests use
  * inside their namespaces (UDP send/receive, a TCP echo server and client,
- * IPv4 or IPv6 by the address's form). Test support; not part of vsmrd.
+ * IPv4 or IPv6 by the address's form; a sniffer of one ethertype on a
+ * device). Test support; not part of vsmrd.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -13,6 +16,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "common/mac.h"
 
 static int resolve(const char *host, const char *port, int type,
                    struct addrinfo **out)
@@ -145,6 +150,54 @@ static int tcp_echo(const char *host, const char *port, const char *text,
     return rc;
 }
 
+/* Prints each frame of ethertype that arrives on dev (not those it sends)
+ * until ms pass or count arrive: addresses, and a RARP/ARP body decoded. */
+static int sniff(const char *dev, const char *type, long ms, long count)
+{
+    char *end;
+    unsigned long et = strtoul(type, &end, 0);
+    unsigned ifindex = if_nametoindex(dev);
+    if (*end || et == 0 || et > 0xffff || !ifindex) {
+        fprintf(stderr, "vsmr-netprobe: sniff: no device %s or bad "
+                "ethertype %s\n", dev, type);
+        return 2;
+    }
+    int fd = socket(AF_PACKET, SOCK_RAW, htons((uint16_t)et));
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+                              .sll_protocol = htons((uint16_t)et),
+                              .sll_ifindex = (int)ifindex};
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+        fprintf(stderr, "vsmr-netprobe: sniffing %s: %s\n", dev,
+                strerror(errno));
+        return 1;
+    }
+    printf("ready\n");
+    int64_t stop = now_ms() + ms;
+    uint8_t f[2048];
+    for (long got = 0; (!count || got < count) && wait_in(fd, stop);) {
+        struct sockaddr_ll from;
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(fd, f, sizeof f, 0, (struct sockaddr *)&from,
+                             &fl);
+        if (n < 14 || from.sll_pkttype == PACKET_OUTGOING)
+            continue;
+        char dst[VSMR_MAC_TEXT], src[VSMR_MAC_TEXT];
+        vsmr_mac_format(f, dst);
+        vsmr_mac_format(f + 6, src);
+        printf("frame dst=%s src=%s type=0x%04x len=%zd", dst, src,
+               f[12] << 8 | f[13], n);
+        if (n >= 42 && f[18] == 6 && f[19] == 4) {
+            vsmr_mac_format(f + 22, src);
+            vsmr_mac_format(f + 32, dst);
+            printf(" op=%u sha=%s tha=%s", f[20] << 8 | f[21], src, dst);
+        }
+        printf("\n");
+        got++;
+    }
+    close(fd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -156,10 +209,14 @@ int main(int argc, char **argv)
         tcp_serve(argv[2]);
     if (argc == 6 && !strcmp(argv[1], "tcp-echo"))
         return tcp_echo(argv[2], argv[3], argv[4], atol(argv[5]));
+    if ((argc == 5 || argc == 6) && !strcmp(argv[1], "sniff"))
+        return sniff(argv[2], argv[3], atol(argv[4]),
+                     argc == 6 ? atol(argv[5]) : 0);
     fprintf(stderr,
             "usage: vsmr-netprobe udp-send HOST PORT TEXT\n"
             "       vsmr-netprobe udp-recv PORT MS [COUNT]\n"
             "       vsmr-netprobe tcp-serve PORT\n"
-            "       vsmr-netprobe tcp-echo HOST PORT TEXT MS\n");
+            "       vsmr-netprobe tcp-echo HOST PORT TEXT MS\n"
+            "       vsmr-netprobe sniff DEV ETHERTYPE MS [COUNT]\n");
     return 2;
 }

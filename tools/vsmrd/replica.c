@@ -302,12 +302,20 @@ static void on_role(void *ctx, enum vsmr_log_role role, uint32_t leader,
     }
     r->promoted = true;
     int rc = vsmr_engine_promote(r->engine);
+    /* The guest's vif joins the production bridge first, so the held
+     * outputs go out there. Promotion goes on without it: the guest is
+     * the protected state, even if only the operator can reach it now. */
+    char bridge_msg[512] = "";
+    if (rc == VSMR_OK && r->xenio && xenio_takeover(r->xenio) < 0)
+        snprintf(bridge_msg, sizeof bridge_msg, " reason=\"%s\"",
+                 vsmr_errmsg());
     if (rc == VSMR_OK && r->xenio)
         rc = xenio_release_all(r->xenio);
-    logline(rc < 0 ? VSMR_LOG_ERROR : VSMR_LOG_INFO, "promoted",
-            "term=%llu epoch=%llu%s%s", (unsigned long long)term,
-            (unsigned long long)r->last_epoch, rc < 0 ? " reason=" : "",
-            rc < 0 ? vsmr_errmsg() : "");
+    logline(rc < 0 || bridge_msg[0] ? VSMR_LOG_ERROR : VSMR_LOG_INFO,
+            "promoted", "term=%llu epoch=%llu%s%s%s",
+            (unsigned long long)term, (unsigned long long)r->last_epoch,
+            rc < 0 ? " reason=" : "", rc < 0 ? vsmr_errmsg() : "",
+            rc < 0 ? "" : bridge_msg);
 }
 
 static void on_status(void *ctx, struct strbuf *out)
@@ -444,6 +452,8 @@ static int open_guest(struct replica *r)
     if (rc == VSMR_OK && is_xen(r))
         rc = xenio_open(r->cfg.guest_vif, r->loop, r->node, serving, r,
                         &r->xenio);
+    if (rc == VSMR_OK && is_xen(r) && r->cfg.guest_bridge[0])
+        rc = xenio_set_bridge(r->xenio, r->guest, r->cfg.guest_bridge);
     if (rc == VSMR_OK && !is_xen(r))
         rc = loop_add(r->loop, vsmr_sim_fd(r->guest), EPOLLIN,
                       on_guest_output, r);

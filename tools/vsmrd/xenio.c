@@ -1,7 +1,8 @@
 /*
  * xenio.c - a Xen guest's network as vsmrd's guest I/O (xenio.h), on the
  * netio module: capture ring -> log proposals (primary), committed entry
- * -> injection, sch_plug output buffer -> epochs.
+ * -> injection, sch_plug output buffer -> epochs; at promotion, the vif
+ * onto the production bridge.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "common/mac.h"
 #include "log/log.h"
 #include "logline.h"
 #include "vsmr/netio.h"
@@ -24,6 +26,8 @@
 
 struct xenio {
     char vif[VSMR_NETIO_IFNAMSIZ];
+    char bridge[VSMR_NETIO_IFNAMSIZ];   /* joined at promotion; "" = none */
+    uint8_t mac[VSMR_MAC_LEN];          /* the guest's, on vif */
     struct loop *loop;
     struct node *node;
     struct vsmr_netcap *cap;
@@ -186,6 +190,41 @@ int xenio_release_all(struct xenio *x)
 int xenio_hold(struct xenio *x)
 {
     return vsmr_netbuf_plug(x->buf);
+}
+
+/* --- failover: the production bridge ------------------------------------------ */
+
+int xenio_set_bridge(struct xenio *x, vsmr_guest *g, const char *bridge)
+{
+    if (!bridge || strlen(bridge) >= sizeof x->bridge)
+        return vsmr_fail(VSMR_EINVAL, "guest_bridge '%s' is not an interface "
+                         "name", bridge ? bridge : "(null)");
+    char msg[384], text[VSMR_MAC_TEXT];
+    int rc = vsmr_guest_vif_mac(g, x->vif, x->mac);
+    if (rc < 0) {
+        snprintf(msg, sizeof msg, "%s", vsmr_errmsg());
+        return vsmr_fail(rc, "guest_bridge %s: the guest's MAC on %s is "
+                         "needed to move it there at a failover: %s", bridge,
+                         x->vif, msg);
+    }
+    snprintf(x->bridge, sizeof x->bridge, "%s", bridge);
+    vsmr_mac_format(x->mac, text);
+    logline(VSMR_LOG_INFO, "guest_bridge", "vif=%s bridge=%s mac=%s "
+            "reason=\"the vif joins the bridge if this replica is "
+            "promoted\"", x->vif, x->bridge, text);
+    /* The bridge may yet be made before a failover: a warning now. */
+    if (vsmr_netio_bridge_check(x->bridge) < 0)
+        logline(VSMR_LOG_WARN, "guest_bridge_missing", "bridge=%s "
+                "reason=\"%s; a promotion would leave the guest off the "
+                "network\"", x->bridge, vsmr_errmsg());
+    return VSMR_OK;
+}
+
+int xenio_takeover(struct xenio *x)
+{
+    if (!x->bridge[0])
+        return VSMR_OK;
+    return vsmr_netio_bridge_takeover(x->vif, x->bridge, x->mac);
 }
 
 void xenio_stats(const struct xenio *x, struct xenio_stats *st)

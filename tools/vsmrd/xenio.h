@@ -15,6 +15,7 @@
 
 #include "loop.h"
 #include "node.h"
+#include "vsmr/guest.h"
 
 struct xenio;
 
@@ -30,6 +31,15 @@ int xenio_open(const char *vif, struct loop *l, struct node *n,
 /* Closes everything and removes the hooks: the guest's network is then
  * the plain vif again (what an unprotected guest has). */
 void xenio_close(struct xenio *x);
+
+/* The bridge vif joins if this replica is promoted (guest_bridge), and
+ * the guest's MAC on vif, read from g now: a vif without a readable MAC
+ * stops the start rather than the failover. Logs both. */
+int xenio_set_bridge(struct xenio *x, vsmr_guest *g, const char *bridge);
+/* At promotion, before the held outputs are released: vif joins the
+ * bridge, the bridge forgets the MAC on its other ports, the MAC is
+ * announced (vsmr_netio_bridge_takeover). VSMR_OK without a bridge. */
+int xenio_takeover(struct xenio *x);
 
 /* The sync engine's guest I/O (struct vsmr_guest_io) on this vif. */
 int xenio_inject(void *x, const void *entry, size_t len);

@@ -1,10 +1,12 @@
 /*
  * conf.c - writes the vsmrd configuration of the primary (this host) and
  * of the backup: the three peers (1 primary, 2 backup, 3 witness), the
- * guest (xen:DOMID), the sync options, and per-domain paths named by side
- * so both fit on one host (tests). Pure: text into a buffer; the unit
- * tests parse it back with vsmrd's own parser.
+ * guest (xen:DOMID), the backup's guest_bridge, the sync options, and
+ * per-domain paths named by side so both fit on one host (tests). Pure:
+ * text into a buffer; the unit tests parse it back with vsmrd's own
+ * parser.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +19,28 @@ void xlv_side_path(const struct xlv_plan *p, enum xlv_side side,
 {
     snprintf(buf, len, "%s/%s.%s", p->dir,
              side == XLV_PRIMARY ? "primary" : "backup", what);
+}
+
+/* libxl's bridge for a nic whose configuration names none. */
+#define XLV_DEFAULT_BRIDGE "xenbr0"
+
+int xlv_plan_guest_bridge(struct xlv_plan *p, const char *bridge)
+{
+    if (!bridge || !*bridge)
+        bridge = XLV_DEFAULT_BRIDGE;
+    size_t n = strlen(bridge);
+    bool plain = n < sizeof p->guest_bridge;
+    for (size_t i = 0; plain && i < n; i++)
+        plain = isalnum((unsigned char)bridge[i]) ||
+                strchr("._-", bridge[i]);
+    if (!plain)
+        return vsmr_fail(VSMR_EINVAL, "the domain's first vif is on bridge "
+                         "'%.40s', a name vsmrd does not take as guest_bridge "
+                         "(1..%zu letters, digits, '.', '_' or '-'); at a "
+                         "failover the copy would stay off the network",
+                         bridge, sizeof p->guest_bridge - 1);
+    memcpy(p->guest_bridge, bridge, n + 1);
+    return VSMR_OK;
 }
 
 struct out {
@@ -65,6 +89,10 @@ int xlv_conf_write(const struct xlv_opts *o, const struct xlv_domain *d,
     put(&w, "log_file = %s\n", path);
     /* The guest's network is its first vif, named by Xen's convention. */
     put(&w, "guest = xen:%u\nguest_vif = vif%u.0\n", domid, domid);
+    /* The copy runs on the isolated bridge; promoted, its vif joins the
+     * bridge the domain's was on, where the clients are. */
+    if (side == XLV_BACKUP && p->guest_bridge[0])
+        put(&w, "guest_bridge = %s\n", p->guest_bridge);
     /* A sync runs on vsmrd's event loop; the first one compares all of
      * the guest's memory and takes seconds on a slow host. The election
      * and connection timeouts must outlast it, or leadership moves and

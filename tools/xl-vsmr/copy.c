@@ -1,8 +1,8 @@
 /*
  * copy.c - the initial full copy: `xl save -c` of the running domain into
  * a pipe, through xl-vsmr (which renames the copy, gives it a new UUID,
- * puts its vifs on the backup host's isolated bridge, and counts bytes
- * for the progress bar), through the ssh command into `xl restore` on the
+ * puts its vifs on the backup host's isolated bridge, remembers the first
+ * vif's own bridge for a failover, and counts bytes for the progress bar), through the ssh command into `xl restore` on the
  * backup host. xl save -c resumes the domain itself; nothing here pauses
  * it, and any failure only closes pipes (xl save then sees EPIPE and
  * resumes the domain).
@@ -89,8 +89,9 @@ static int write_full(int fd, const void *buf, size_t n)
     return VSMR_OK;
 }
 
-/* The saved config with the backup's name, a new UUID and its bridge. */
-static int rewrite_config(const char *json, const char *name,
+/* The saved config with the backup's name, a new UUID and its bridge;
+ * the first nic's own bridge goes into the plan (guest_bridge). */
+static int rewrite_config(const char *json, struct xlv_plan *p,
                           const char *bridge, char **out)
 {
     xentoollog_logger_stdiostream *lg =
@@ -109,15 +110,18 @@ static int rewrite_config(const char *json, const char *name,
         rc = vsmr_fail(VSMR_EPROTO, "xl save's domain configuration is not "
                        "JSON libxl reads");
     } else {
+        p->guest_bridge[0] = '\0';
+        if (dc.num_nics > 0)
+            rc = xlv_plan_guest_bridge(p, dc.nics[0].bridge);
         free(dc.c_info.name);
-        dc.c_info.name = strdup(name);
+        dc.c_info.name = strdup(p->backup_name);
         libxl_uuid_generate(&dc.c_info.uuid);
         for (int i = 0; i < dc.num_nics; i++) {
             free(dc.nics[i].bridge);
             dc.nics[i].bridge = strdup(bridge);
         }
-        *out = libxl_domain_config_to_json(ctx, &dc);
-        if (!*out || !dc.c_info.name)
+        *out = rc < 0 ? NULL : libxl_domain_config_to_json(ctx, &dc);
+        if (rc == VSMR_OK && (!*out || !dc.c_info.name))
             rc = vsmr_fail(VSMR_ENOMEM, "rewriting the domain configuration");
     }
     libxl_domain_config_dispose(&dc);
@@ -127,7 +131,7 @@ static int rewrite_config(const char *json, const char *name,
 }
 
 /* Reads xl save's header from in, writes the rewritten one to out. */
-static int relay_header(int in, int out, const struct xlv_plan *p,
+static int relay_header(int in, int out, struct xlv_plan *p,
                         const char *bridge, uint64_t *moved)
 {
     struct save_header h;
@@ -152,7 +156,7 @@ static int relay_header(int in, int out, const struct xlv_plan *p,
     }
     char *json = NULL;
     if (rc == VSMR_OK)
-        rc = rewrite_config(opt + 4, p->backup_name, bridge, &json);
+        rc = rewrite_config(opt + 4, p, bridge, &json);
     if (rc == VSMR_OK) {
         uint32_t nlen = (uint32_t)strlen(json) + 1;
         uint32_t tail = h.optlen - 4 - clen;     /* later options, as is */
@@ -173,7 +177,7 @@ static int relay_header(int in, int out, const struct xlv_plan *p,
 }
 
 static int relay(int in, int out, const struct xlv_opts *o,
-                 const struct xlv_domain *d, const struct xlv_plan *p)
+                 const struct xlv_domain *d, struct xlv_plan *p)
 {
     uint64_t moved = 0;
     int rc = relay_header(in, out, p, o->backup_bridge, &moved);
@@ -343,6 +347,10 @@ int xlv_copy(const struct xlv_opts *o, const struct xlv_domain *d,
     } else {
         rc = backup_domid(o, p);
     }
+    if (rc == VSMR_OK && p->guest_bridge[0])
+        xlv_say("the copy's vifs are on the isolated bridge %s; if it is "
+                "promoted, its first vif joins %s", o->backup_bridge,
+                p->guest_bridge);
 out:
     for (int i = 0; i < 2; i++) {
         if (a[i] >= 0)

@@ -109,6 +109,8 @@ struct xlv_plan {
     char data[160];                /* XLV_DATA_DIR/<uuid> */
     char backup_name[160];         /* the backup domain's name */
     uint32_t backup_domid;
+    char guest_bridge[16];         /* the first vif's bridge before the
+                                      copy moved it ("": no vif) */
 };
 int xlv_key_check(const char *path);
 int xlv_plan_addresses(const struct xlv_opts *o, struct xlv_plan *p);
@@ -138,6 +140,10 @@ enum xlv_side { XLV_PRIMARY = 1, XLV_BACKUP = 2 };
 int xlv_conf_write(const struct xlv_opts *o, const struct xlv_domain *d,
                    const struct xlv_plan *p, enum xlv_side side,
                    uint32_t domid, char *buf, size_t len);
+/* Keeps the bridge the domain's first vif is on (NULL or "": libxl's
+ * default, xenbr0) as the bridge the backup's vif joins at a failover.
+ * VSMR_EINVAL if vsmrd could not take it as guest_bridge. */
+int xlv_plan_guest_bridge(struct xlv_plan *p, const char *bridge);
 /* Paths on either host for this side: "<dir>/<role>.<what>". */
 void xlv_side_path(const struct xlv_plan *p, enum xlv_side side,
                    const char *what, char *buf, size_t len);

@@ -227,19 +227,35 @@ static int k_guest(struct parse_ctx *p, const char *v)
     return VSMR_OK;
 }
 
+/* A network interface name (IFNAMSIZ; the characters Xen's and the usual
+ * bridge names use). */
+static int set_ifname(struct parse_ctx *p, const char *v, char *out,
+                      size_t size, const char *key)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n >= size)
+        return bad(p, "%s must be an interface name of 1..%zu characters",
+                   key, size - 1);
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)v[i]) && !strchr("._-", v[i]))
+            return bad(p, "%s '%s': an interface name has only letters, "
+                       "digits, '.', '_' and '-'", key, v);
+    memcpy(out, v, n + 1);
+    return VSMR_OK;
+}
+
 /* The vif netio hooks (vifDOMID.N, or a name the domain's config gave). */
 static int k_guest_vif(struct parse_ctx *p, const char *v)
 {
-    size_t n = strlen(v);
-    if (n == 0 || n >= sizeof p->c->guest_vif)
-        return bad(p, "guest_vif must be an interface name of 1..%zu "
-                   "characters", sizeof p->c->guest_vif - 1);
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)v[i]) && !strchr("._-", v[i]))
-            return bad(p, "guest_vif '%s': an interface name has only "
-                       "letters, digits, '.', '_' and '-'", v);
-    strcpy(p->c->guest_vif, v);
-    return VSMR_OK;
+    return set_ifname(p, v, p->c->guest_vif, sizeof p->c->guest_vif,
+                      "guest_vif");
+}
+
+/* The bridge that vif joins when this replica is promoted. */
+static int k_guest_bridge(struct parse_ctx *p, const char *v)
+{
+    return set_ifname(p, v, p->c->guest_bridge, sizeof p->c->guest_bridge,
+                      "guest_bridge");
 }
 
 static int k_client_listen(struct parse_ctx *p, const char *v)
@@ -305,6 +321,7 @@ static const struct {
 } plain_keys[] = {
     {"guest", k_guest},
     {"guest_vif", k_guest_vif},
+    {"guest_bridge", k_guest_bridge},
     {"client_listen", k_client_listen},
     {"sync_mode", k_sync_mode},
     {"verify", k_verify},
@@ -333,6 +350,10 @@ static const struct {
     {"idle_timeout_ms", k_idle_timeout_ms},
     {"auto_rdma_window_ms", k_auto_rdma_window_ms},
 };
+_Static_assert(sizeof plain_keys / sizeof plain_keys[0] <=
+                   sizeof ((struct parse_ctx *)0)->seen_line /
+                   sizeof ((struct parse_ctx *)0)->seen_line[0],
+               "parse_ctx.seen_line needs a slot per plain key");
 
 /* "peer.N = ADDRESS ROLE" */
 static int k_peer(struct parse_ctx *p, const char *key, const char *v)
@@ -493,6 +514,13 @@ static int validate_guest(struct vsmr_config *c)
     if (!xen && c->guest_vif[0])
         return vsmr_fail(VSMR_EINVAL, "%s: guest_vif is for a Xen guest "
                          "(guest = xen:DOMAIN)", f);
+    if (!xen && c->guest_bridge[0])
+        return vsmr_fail(VSMR_EINVAL, "%s: guest_bridge is for a Xen guest "
+                         "(guest = xen:DOMAIN, with guest_vif)", f);
+    if (c->guest_bridge[0] && !strcmp(c->guest_bridge, c->guest_vif))
+        return vsmr_fail(VSMR_EINVAL, "%s: guest_bridge names the guest's "
+                         "vif (%s); it is the bridge the vif joins", f,
+                         c->guest_vif);
     if (xen && c->has_client_listen)
         return vsmr_fail(VSMR_EINVAL, "%s: client_listen is the sim guest's "
                          "service; a Xen guest's clients reach it over its "

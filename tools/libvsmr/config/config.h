@@ -59,6 +59,8 @@ struct vsmr_config {
     /* The guest side (primary and backup; a witness runs no guest). */
     char guest[128];                  /* "sim:pages=N,workers=W", "" = none */
     char guest_vif[16];               /* a Xen guest's vif (IFNAMSIZ) */
+    char guest_bridge[16];            /* the bridge it joins if promoted
+                                         ("": none) */
     bool has_client_listen;           /* the guest's service address */
     struct sockaddr_storage client_addr;
     socklen_t client_len;

@@ -196,3 +196,13 @@ int vsmr_guest_resume(vsmr_guest *g, bool fast)
         g->paused = false;
     return rc;
 }
+
+int vsmr_guest_vif_mac(vsmr_guest *g, const char *vif, uint8_t mac[6])
+{
+    if (!g || !vif || !*vif || !mac)
+        return vsmr_fail(VSMR_EINVAL, "vif mac: no guest, vif or result");
+    if (!g->ops->vif_mac)
+        return vsmr_fail(VSMR_ENOTSUP, "a %s guest has no network devices "
+                         "(no vif %s)", g->ops->name, vif);
+    return g->ops->vif_mac(g, vif, mac);
+}

@@ -40,6 +40,8 @@ struct vsmr_guest_ops {
     int (*shared_pages)(vsmr_guest *g, uint64_t *pfns, size_t cap,
                         size_t *n);
     int (*mappable)(vsmr_guest *g, uint64_t *bitmap, size_t nwords);
+    /* optional (NULL: the backend has no network devices) */
+    int (*vif_mac)(vsmr_guest *g, const char *vif, uint8_t mac[6]);
 };
 
 /* Where a guest is in a sync's stops (guest.c checks the order). */

@@ -77,4 +77,18 @@ int netio_plug_info(struct nl_sock *sk, int ifindex,
 int netio_plug_cmd(struct nl_sock *sk, int ifindex, const char *dev,
                    uint32_t handle, int action);
 
+/* the bridge takeover (bridge.c, fdb.c, announce.c) */
+/* Deletes the bridge's entries for mac on every port but keep_ifindex.
+ * VSMR_ESTATE if another port has mac as its own (local) address. */
+int netio_fdb_forget(struct nl_sock *sk, int br_ifindex, const char *bridge,
+                     int keep_ifindex, const uint8_t mac[6]);
+/* A RARP announcement of mac: 42 bytes, zero-padded to the Ethernet
+ * minimum. */
+#define NETIO_RARP_LEN 60u
+void netio_rarp_frame(const uint8_t mac[6], uint8_t frame[NETIO_RARP_LEN]);
+/* Sends count announcements of mac out of dev (an AF_PACKET socket bound
+ * to it), a few milliseconds apart. */
+int netio_announce(int ifindex, const char *dev, const uint8_t mac[6],
+                   unsigned count);
+
 #endif

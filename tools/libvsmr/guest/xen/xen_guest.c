@@ -3,7 +3,8 @@
  * live in one file per job (xen_open.c, xen_vcpu.c, xen_logdirty.c,
  * xen_memory.c, xen_suspend.c, and for a running backup xen_backup.c,
  * xen_devices.c, xen_reconnect.c, xen_xsacl.c, xen_shared.c,
- * xen_mappable.c); see docs/xen-backend.md for the contract.
+ * xen_mappable.c; the MAC of a vif: xen_vifmac.c); see
+ * docs/xen-backend.md for the contract.
  */
 #include "guest/xen/xen_guest.h"
 
@@ -32,4 +33,5 @@ const struct vsmr_guest_ops vsmr_guest_xen_ops = {
     .backup_figures = xen_backup_figures,
     .shared_pages = xen_shared_pages,
     .mappable = xen_mappable,
+    .vif_mac = xen_vif_mac,
 };

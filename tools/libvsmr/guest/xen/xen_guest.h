@@ -42,6 +42,11 @@ void xen_close(vsmr_guest *g);
 int xen_domain_info(struct xen_guest *x, xc_dominfo_t *info);
 /* Opens the xenstore connection on first use. */
 int xen_xs(struct xen_guest *x, struct xs_handle **xs);
+/* The numeric entry of dir whose node reads value (dir/<id>/node):
+ * VSMR_OK and *id; VSMR_ENOENT (no message) if none or dir is absent;
+ * VSMR_ESYS with a message if xenstore cannot list dir. */
+int xen_xs_find(struct xs_handle *xs, const char *dir, const char *node,
+                const char *value, unsigned long *id);
 
 /* xen_vcpu.c */
 int xen_pause(vsmr_guest *g);
@@ -94,5 +99,8 @@ int xen_shared_pages(vsmr_guest *g, uint64_t *pfns, size_t cap, size_t *n);
 
 /* xen_mappable.c */
 int xen_mappable(vsmr_guest *g, uint64_t *bitmap, size_t nwords);
+
+/* xen_vifmac.c */
+int xen_vif_mac(vsmr_guest *g, const char *vif, uint8_t mac[6]);
 
 #endif

@@ -53,6 +53,32 @@ int xen_domain_info(struct xen_guest *x, xc_dominfo_t *info)
     return VSMR_OK;
 }
 
+int xen_xs_find(struct xs_handle *xs, const char *dir, const char *node,
+                const char *value, unsigned long *id)
+{
+    unsigned int n = 0;
+    char **ids = xs_directory(xs, XBT_NULL, dir, &n);
+    if (!ids && errno != ENOENT)
+        return vsmr_fail_errno(VSMR_ESYS, "xenstore: cannot list %s", dir);
+    if (!ids)
+        return VSMR_ENOENT;
+    int rc = VSMR_ENOENT;
+    for (unsigned int i = 0; i < n && rc == VSMR_ENOENT; i++) {
+        char path[192], *end;
+        unsigned int len;
+        snprintf(path, sizeof path, "%s/%.32s/%s", dir, ids[i], node);
+        char *v = xs_read(xs, XBT_NULL, path, &len);
+        unsigned long num = strtoul(ids[i], &end, 10);
+        if (v && !strcmp(v, value) && end != ids[i] && *end == '\0') {
+            *id = num;
+            rc = VSMR_OK;
+        }
+        free(v);
+    }
+    free(ids);
+    return rc;
+}
+
 /* Domain id of the domain called name, via /local/domain/N/name. */
 static int lookup_name(struct xen_guest *x, const char *name, uint32_t *domid)
 {
@@ -60,26 +86,11 @@ static int lookup_name(struct xen_guest *x, const char *name, uint32_t *domid)
     int rc = xen_xs(x, &xs);
     if (rc < 0)
         return rc;
-    unsigned int n = 0;
-    char **ids = xs_directory(xs, XBT_NULL, "/local/domain", &n);
-    if (!ids)
-        return vsmr_fail_errno(VSMR_ESYS, "xenstore: cannot list "
-                               "/local/domain");
-    rc = vsmr_fail(VSMR_ENOENT, "no domain is named '%s'", name);
-    for (unsigned int i = 0; i < n; i++) {
-        char path[64];
-        unsigned int len;
-        snprintf(path, sizeof path, "/local/domain/%s/name", ids[i]);
-        char *v = xs_read(xs, XBT_NULL, path, &len);
-        bool match = v && strcmp(v, name) == 0;
-        free(v);
-        if (match) {
-            *domid = (uint32_t)strtoul(ids[i], NULL, 10);
-            rc = VSMR_OK;
-            break;
-        }
-    }
-    free(ids);
+    unsigned long id = 0;
+    rc = xen_xs_find(xs, "/local/domain", "name", name, &id);
+    if (rc == VSMR_ENOENT)
+        return vsmr_fail(VSMR_ENOENT, "no domain is named '%s'", name);
+    *domid = (uint32_t)id;
     return rc;
 }
 

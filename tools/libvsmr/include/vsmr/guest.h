@@ -158,6 +158,16 @@ int vsmr_guest_shared_pages(vsmr_guest *g, uint64_t *pfns, size_t cap,
  * sim: every page. */
 int vsmr_guest_mappable(vsmr_guest *g, uint64_t *bitmap, size_t nwords);
 
+/*
+ * The MAC address the guest has on a network device, named as dom0 names
+ * it (Xen: vif is vifDOMID.DEVID, or the vifname the domain's
+ * configuration gave; the MAC is the vif backend's "mac" node in
+ * xenstore, which the guest cannot write). VSMR_ENOENT if the guest has
+ * no such device, VSMR_EINVAL for another domain's vif or a malformed
+ * MAC. Sim: VSMR_ENOTSUP (no network devices).
+ */
+int vsmr_guest_vif_mac(vsmr_guest *g, const char *vif, uint8_t mac[6]);
+
 #ifdef __cplusplus
 }
 #endif

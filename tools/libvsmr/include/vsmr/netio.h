@@ -130,6 +130,30 @@ int vsmr_netinj_open(const char *vif, struct vsmr_netinj **out);
 void vsmr_netinj_close(struct vsmr_netinj *inj);
 int vsmr_netinj_send(struct vsmr_netinj *inj, const struct vsmr_netio_frame *f);
 
+/* ---- failover: the promoted guest's vif joins the production bridge --- */
+
+#define VSMR_NETIO_ANNOUNCEMENTS 3u
+
+/* What a promoted backup does so clients reach its guest (docs/netio.md,
+ * "Failover"):
+ *   1. vif becomes a port of bridge (moved off any other bridge, e.g. the
+ *      isolated one the backup copy ran on; nothing to do if it is one);
+ *   2. the bridge forgets mac on every port but vif (entries learned while
+ *      the guest ran elsewhere: the bridge would drop clients' frames for
+ *      mac arriving on the port the entry names);
+ *   3. VSMR_NETIO_ANNOUNCEMENTS RARP frames (what QEMU sends after a
+ *      migration), source mac, to broadcast, sent from the bridge device,
+ *      so switches upstream learn where mac is now.
+ * Idempotent. On failure the message names the step; a failed step 1
+ * stops the others, a failed step 2 still announces. VSMR_EINVAL: a bad
+ * name or a MAC that is not unicast, bridge is not a bridge; VSMR_ENOENT:
+ * no such device; VSMR_ESTATE: another port owns mac, bridge is down. */
+int vsmr_netio_bridge_takeover(const char *vif, const char *bridge,
+                               const uint8_t mac[6]);
+/* Whether bridge exists and is a bridge (step 1's checks, changing
+ * nothing): VSMR_ENOENT, VSMR_EINVAL with the cause. */
+int vsmr_netio_bridge_check(const char *bridge);
+
 /* ---- log entry payload carrying frames (docs/netio.md, "Entry format") - */
 
 #define VSMR_NETIO_ENTRY_MAX_FRAMES 1024u

@@ -343,8 +343,9 @@ static void assert_in_order(const char *log, const char *const *words,
 
 /* The guest's sync steps, in the engine's order: the primary stops for
  * the sync and continues after it; the backup is prepared when its inputs
- * are served, begun after its bitmap fetch and before anything is
- * applied, ended at resume (after the context and the verify). */
+ * are served, begun only once the whole epoch is here (at apply, before
+ * anything is written), ended at resume (after the context and the
+ * verify). */
 START_TEST(sync_steps_in_order)
 {
     struct side p, b;
@@ -359,9 +360,10 @@ START_TEST(sync_steps_in_order)
         "[pause] stop [fetch-dirty]", "[send-pages]", "[resume] continue",
         "[pause] stop [fetch-dirty]", "[resume] continue [done]"};
     static const char *const back[] = {
-        "[pause] prepare [fetch-dirty] begin [send-dirty]", "[apply]",
+        "[pause] prepare [fetch-dirty] [send-dirty]", "[apply] begin",
         "[verify]", "[send-ack]", "[resume] end",
-        "[pause] prepare [fetch-dirty] begin", "[resume] end [done]"};
+        "[pause] prepare [fetch-dirty] [send-dirty]", "[apply] begin",
+        "[resume] end [done]"};
     assert_in_order(p.log, prim, sizeof prim / sizeof *prim);
     assert_in_order(b.log, back, sizeof back / sizeof *back);
     ck_assert_msg(!strstr(p.log, " prepare ") && !strstr(b.log, " stop "),
@@ -389,6 +391,49 @@ static bool paused_of(struct side *s)
     ck_assert_int_eq(vsmr_guest_is_paused(s->g, &paused), VSMR_OK);
     return paused;
 }
+
+/* The primary is lost in the middle of a sync, after the backup sent its
+ * hashes but before SYNC_DONE: the backup's guest was never reset for the
+ * copy, so the epoch is cancelled and it runs on from its own state (it
+ * can take over), not held waiting for a copy that will never come. */
+START_TEST(primary_lost_before_done_leaves_backup_running)
+{
+    struct side p, b;
+    make_pair(&p, &b, VSMR_SYNC_MODE_VSMR);
+    feed(&p, &b, 95, 300);
+    uint64_t index = next_index++;
+    ck_assert_int_eq(vsmr_engine_sync(p.e, 1, index), VSMR_OK);
+    ck_assert_int_eq(vsmr_engine_sync(b.e, 1, index), VSMR_OK);
+    /* Frames flow both ways until the backup has sent its hashes; the
+     * primary never gets them (it is gone), so no page nor SYNC_DONE. */
+    for (int i = 0; i < 20000 && !strstr(b.log, "[send-hashes]"); i++) {
+        struct side *both[2] = {&p, &b};
+        for (int k = 0; k < 2; k++) {
+            struct side *s = both[k];
+            vsmr_engine_poll(s->e);
+            for (size_t f = 0; f < s->qn; f++) {
+                vsmr_engine_message(s->e, s->q[f].data, s->q[f].len);
+                free(s->q[f].data);
+            }
+            s->qn = 0;
+        }
+        usleep(100);
+    }
+    ck_assert_msg(strstr(b.log, "[send-hashes]"), "backup log:%s", b.log);
+    vsmr_engine_abort(b.e, "the other VM replica went away");
+    for (int i = 0; i < 3; i++)
+        vsmr_engine_poll(b.e);
+    log_steps(&b, "done");
+    ck_assert_msg(!strstr(b.log, " begin") && strstr(b.log, "cancel"),
+                  "backup log:%s", b.log);
+    ck_assert(!paused_of(&b));
+    struct vsmr_sync_status sb;
+    vsmr_engine_status(b.e, &sb);
+    ck_assert_uint_eq(sb.committed_epoch, 0);
+    free_side(&p);
+    free_side(&b);
+}
+END_TEST
 
 /* One sync with sync steps told to fail (on the backup when steps[0] is
  * "b:"), then the checks: which epoch committed, the primary runs, the
@@ -464,6 +509,7 @@ int main(void)
     tcase_add_test(tc, abort_in_every_phase_then_recover);
     tcase_add_test(tc, hostile_frames_are_refused);
     tcase_add_test(tc, sync_steps_in_order);
+    tcase_add_test(tc, primary_lost_before_done_leaves_backup_running);
     tcase_add_test(tc, a_failing_step_leaves_guests_running);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -361,7 +361,9 @@ static int act_send_pages(struct vsmr_engine *e)
 
 static int act_apply(struct vsmr_engine *e)
 {
-    int rc = engine_apply(e);
+    int rc = engine_begin_copy(e);
+    if (rc == VSMR_OK)
+        rc = engine_apply(e);
     vsmr_engine_mark(e, &e->cur.ms_apply);
     return rc < 0 ? rc : vsmr_sync_applied(e->sync);
 }

@@ -71,6 +71,7 @@ bool engine_remus_backup(const struct vsmr_engine *e);
 bool engine_guest_held(const struct vsmr_engine *e);
 int engine_stop_guest(struct vsmr_engine *e);
 int engine_after_fetch(struct vsmr_engine *e);
+int engine_begin_copy(struct vsmr_engine *e);
 int engine_restart_guest(struct vsmr_engine *e);
 
 /* engine_xfer.c */

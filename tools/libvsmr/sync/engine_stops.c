@@ -3,11 +3,11 @@
  * again, through the guest interface's sync stops (vsmr/guest.h):
  *   primary:      stop_for_sync when its inputs are served, continue at
  *                 RESUME (a failed continue is retried at every poll);
- *   VSMR backup:  prepare when its inputs are served, begin right after
- *                 its dirty bitmap is fetched (before any page is
+ *   VSMR backup:  prepare when its inputs are served, begin once the
+ *                 whole epoch arrived (SYNC_DONE, before any page is
  *                 written), end at RESUME of a committed epoch (after the
  *                 context and the verify), cancel at RESUME of an aborted
- *                 one;
+ *                 one (before begin, it runs on from its own state);
  *   Remus backup: paused from the start, as before.
  * A backup whose cancel or end fails stays stopped ("needs a copy"): it
  * queues inputs like a Remus backup, and the next committed sync, whose
@@ -69,13 +69,20 @@ static int add_shared(struct vsmr_engine *e)
 
 int engine_after_fetch(struct vsmr_engine *e)
 {
-    int rc = add_shared(e);
-    if (rc == VSMR_OK && !acts_as_primary(e) &&
-        e->cfg.mode == VSMR_SYNC_MODE_VSMR) {
-        flush_sent(e);
-        rc = vsmr_guest_backup_begin(e->guest);
-    }
-    return rc;
+    return add_shared(e);
+}
+
+/* A VSMR backup's guest is reset for the copy only once the whole epoch
+ * has arrived (SYNC_DONE), right before the first page is written: if the
+ * primary fails earlier, the epoch is cancelled and the backup runs on
+ * from its own state (it executed the same inputs) and can take over,
+ * instead of being left reset with half a copy. */
+int engine_begin_copy(struct vsmr_engine *e)
+{
+    if (acts_as_primary(e) || e->cfg.mode != VSMR_SYNC_MODE_VSMR)
+        return VSMR_OK;
+    flush_sent(e);
+    return vsmr_guest_backup_begin(e->guest);
 }
 
 static int restart_backup(struct vsmr_engine *e)

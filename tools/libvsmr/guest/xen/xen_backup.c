@@ -1,8 +1,8 @@
 /*
  * xen_backup.c - a running backup domain around the copy that makes it
  * the primary's copy (docs/xen-device-state.md has each step's reason):
- * prepare = pause + devices detached; begin = shutdown(suspend), soft
- * reset, vCPU reset; end = new event channels and xenstore connection
+ * prepare = pause (undone by cancel); begin = devices detached,
+ * shutdown(suspend), soft reset, vCPU reset; end = new event channels and xenstore connection
  * (xen_reconnect.c), then slow resume as a new domain and unpause.
  */
 #include <errno.h>
@@ -33,7 +33,7 @@ int xen_backup_prepare(vsmr_guest *g)
             return rc;
         x->bk_paused = true;
     }
-    return xen_devices_detach(x);
+    return VSMR_OK;
 }
 
 /* Soft reset needs every vCPU paused for shutdown. */
@@ -56,10 +56,15 @@ static int shut_down(struct xen_guest *x)
                      "state within %d ms", x->domid, SHUTDOWN_TIMEOUT_MS);
 }
 
+/* Devices are detached here, not at prepare: until the copy is at hand
+ * the backup must stay able to run on from its own state (cancel), and
+ * nothing but the copy is written into it after this. */
 int xen_backup_begin(vsmr_guest *g)
 {
     struct xen_guest *x = xen_of(g);
-    int rc = shut_down(x);
+    int rc = xen_devices_detach(x);
+    if (rc == VSMR_OK)
+        rc = shut_down(x);
     if (rc < 0)
         return rc;
     /* Closes its event channels, unmaps vcpu_info, resets grant state. */

@@ -100,13 +100,15 @@ int vsmr_guest_continue_after_sync(vsmr_guest *g);
 
 /*
  * A running backup, around the copy that makes it the primary's copy:
- *   prepare  stop it and detach its devices, so nothing writes into its
- *            memory any more (Xen: pause, each backend back to InitWait).
- *            Off the primary's critical path: before the primary stops.
- *   begin    after its dirty bitmap was fetched, before the first page is
- *            written: reset what is not memory (Xen: shutdown(suspend),
- *            soft reset, vCPU reset). From here on it can run again only
- *            with a complete copy of the primary (pages and context).
+ *   prepare  stop it (Xen: pause), reversibly: until begin, cancel lets
+ *            it run on from its own state. Before its dirty bitmap is
+ *            fetched.
+ *   begin    once the whole copy is at hand, before the first page is
+ *            written: detach its devices, so nothing writes into its
+ *            memory any more, and reset what is not memory (Xen: each
+ *            backend back to InitWait, shutdown(suspend), soft reset,
+ *            vCPU reset). From here on it can run again only with a
+ *            complete copy of the primary (pages and context).
  *   end      after the context was set: reconnect and start it (Xen: new
  *            toolstack event channels in its HVM params, a fresh xenstore
  *            connection with its nodes and permissions kept, slow resume
@@ -114,9 +116,9 @@ int vsmr_guest_continue_after_sync(vsmr_guest *g);
  *            it stopped (a failover moves it first); end(g, true) later
  *            starts it.
  *   cancel   the epoch was abandoned after prepare: VSMR_OK if the guest
- *            runs again from its own state (sim), else VSMR_ESTATE and it
- *            stays stopped until a complete copy and an end (Xen: its
- *            devices are detached, and after begin its vCPUs are reset).
+ *            runs again from its own state (sim; Xen before begin), else
+ *            VSMR_ESTATE and it stays stopped until a complete copy and
+ *            an end (Xen after begin: devices detached, vCPUs reset).
  * Sim: prepare = pause, begin = nothing, end = unpause, cancel = unpause.
  * prepare and begin are no-ops when already done; out of order is
  * VSMR_ESTATE. A failing prepare or begin leaves the guest stopped (call

@@ -19,8 +19,15 @@ CL=$OUT/client.log
 acks() { local n; n=$(grep -c '^ACK' "$CL" 2>/dev/null); echo "${n:-0}"; }
 acks_after() { awk -v t="$1" '$1 == "ACK" && $5 > t { n++ } END { print n + 0 }' "$CL" 2>/dev/null; }
 wait_until() {   # wait_until SECONDS CMD...: polls CMD every second
-  local end=$(( $(date +%s) + $1 )); shift
-  while [ "$(date +%s)" -lt "$end" ]; do "$@" && return 0; sleep 1; done; return 1
+  local end=$(( $(date +%s) + $1 )) next=$(( $(date +%s) + 30 )); shift
+  while [ "$(date +%s)" -lt "$end" ]; do
+    "$@" && return 0
+    if [ "$(date +%s)" -ge "$next" ] && [ -f "$CL" ]; then   # live progress
+      echo "$(pel) ... $(acks) writes acknowledged"; next=$(( next + 30 ))
+    fi
+    sleep 1
+  done
+  return 1
 }
 
 pair_witness
@@ -32,7 +39,7 @@ lab_check hosta-protected pair_wait a protected 1800
 lab_check xl-vsmr-exit-0 grep -qx 0 "$OUT/a/share/out/protected"
 cat "$OUT/a/share/out/status-a.txt" 2>/dev/null
 echo "$(pel) client starts"
-in_ns bash "$LAB_DIR/pair/client.sh" write "$CL" "$OUT/client.stop" & CLIENT_PID=$!
+ip netns exec "$NS" bash "$LAB_DIR/pair/client.sh" write "$CL" "$OUT/client.stop" & CLIENT_PID=$!
 # Each write waits for the sync after it (≈ 6 s per sync with both hosts
 # emulated on two cores): 10 before and 10 after keep the run short.
 enough_before() { [ "$(acks)" -ge 10 ]; }
@@ -66,5 +73,21 @@ lab_check no-acknowledged-write-lost [ $vrc = 0 ]
 lab_check backup-promoted grep -aqs "event=promoted" "$OUT"/b/share/out/backup.log
 lab_check hostb-finished pair_finish b 300
 cat "$OUT"/b/share/out/hostb.log 2>/dev/null | tail -12
+# The syncs A committed while it lived (its log reached the share every 3 s)
+sync_figures() {
+  grep -a 'event=epoch_committed' "$OUT/a/share/out/primary.log" 2>/dev/null | tail -n +2 |
+    tr ' ' '\n' | awk -F= '$1 == "ms_paused" { p[n++] = $2 } $1 == "divergent" { d[m++] = $2 }
+      $1 == "bytes_sent" { b += $2 }
+      function med(a, k,  i, j, t) { for (i = 0; i < k; i++) for (j = i + 1; j < k; j++)
+        if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t } return k ? a[int(k / 2)] : 0 }
+      END { printf "%d syncs committed after the first; median pause %.0f ms, median divergent %d pages, %.1f MB sent", n, med(p, n), med(d, m), b / 1e6 }'
+}
+echo
+echo "== summary (emulated: two Xen hosts in QEMU TCG on this machine)"
+echo "   guest1 protected by xl vsmr: primary host A, backup host B, witness on this machine"
+echo "   A's syncs: $(sync_figures)"
+echo "   writes acknowledged: $BEFORE before host A was killed, $(acks_after "$KILL_MS") after (on host B)"
+echo "   first answer after the kill: $(( ${FIRST:-$KILL_MS} - KILL_MS )) ms; reconnects: $(grep -c '^RECONNECT' "$CL")"
+echo "   $(tail -1 "$OUT/verify.log")"
 echo "$(pel) $NAME: $fails failed"
 [ "$fails" = 0 ]

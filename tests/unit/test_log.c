@@ -253,6 +253,38 @@ START_TEST(learner_never_votes)
 }
 END_TEST
 
+/* A backup that may not campaign (its guest lacks the protected state)
+ * still votes and stores entries, never starts an election, and does not
+ * take over on a transfer; when the primary dies the witness leads and
+ * keeps trying to hand over, and once the backup may campaign again it
+ * takes over. */
+START_TEST(non_candidate_never_campaigns)
+{
+    struct cluster *c = cluster_new(_i);
+    vsmr_log_set_candidate(c->node[2], false);
+    cluster_tick(c, 25);
+    ck_assert_uint_eq(cluster_leader(c), 1);
+    uint64_t i = cluster_propose(c, 1, "before");
+    cluster_tick(c, 2);
+    ck_assert(cluster_entry_is(c->node[2], i, "before"));
+    ck_assert_int_eq(vsmr_log_transfer_leadership(c->node[1], 2), VSMR_OK);
+    cluster_tick(c, 30);
+    ck_assert_uint_eq(cluster_leader(c), 1);   /* the transfer went nowhere */
+    c->down[1] = true;                         /* the primary dies */
+    cluster_isolate(c, 1, true);
+    for (int t = 0; t < 100; t++) {
+        cluster_tick(c, 1);
+        ck_assert_uint_ne(cluster_leader(c), 2);
+    }
+    ck_assert_uint_eq(cluster_leader(c), 3);   /* 2 voted for the witness */
+    vsmr_log_set_candidate(c->node[2], true);
+    for (int t = 0; t < 100 && cluster_leader(c) != 2; t++)
+        cluster_tick(c, 1);
+    ck_assert_uint_eq(cluster_leader(c), 2);
+    cluster_free(c);
+}
+END_TEST
+
 START_TEST(bad_config_is_refused)
 {
     struct vsmr_log_config cfg = {.id = 4, .n_nodes = 3};
@@ -281,6 +313,7 @@ int main(void)
     tcase_add_loop_test(tc, witness_leads_only_until_a_vm_replica_catches_up, 0, 2);
     tcase_add_loop_test(tc, hostile_messages_are_refused, 0, 2);
     tcase_add_test(tc, learner_never_votes);
+    tcase_add_loop_test(tc, non_candidate_never_campaigns, 0, 2);
     tcase_add_test(tc, bad_config_is_refused);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

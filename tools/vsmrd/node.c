@@ -650,6 +650,11 @@ bool node_peer_connected(struct node *n, uint32_t peer)
     return st.connected;
 }
 
+void node_set_candidate(struct node *n, bool candidate)
+{
+    vsmr_log_set_candidate(n->log, candidate);
+}
+
 int node_transfer_leadership(struct node *n, uint32_t to)
 {
     return vsmr_log_transfer_leadership(n->log, to);

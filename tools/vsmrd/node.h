@@ -53,6 +53,9 @@ int node_send_frame(struct node *n, uint32_t peer, const uint8_t *data,
 bool node_is_serving(struct node *n);
 uint32_t node_id(const struct node *n);
 uint32_t node_leader(const struct node *n);
+/* Whether this node may campaign (a backup only while its guest holds the
+ * protected state: it could not serve if it won). */
+void node_set_candidate(struct node *n, bool candidate);
 /* Hands leadership to peer `to` (it must be up to date). */
 int node_transfer_leadership(struct node *n, uint32_t to);
 /* Whether the log was empty when this node started (a new cluster). */

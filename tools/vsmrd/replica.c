@@ -149,6 +149,7 @@ static void note_commits(struct replica *r)
     if (r->synced || r->is_primary || st.committed_epoch <= r->stale_epoch)
         return;
     r->synced = true;
+    node_set_candidate(r->node, true);
     logline(VSMR_LOG_INFO, "backup_synced", "epoch=%llu",
             (unsigned long long)st.committed_epoch);
 }
@@ -181,6 +182,7 @@ static void on_marker(struct replica *r, uint64_t index)
         vsmr_engine_status(r->engine, &st);
         r->synced = false;
         r->stale_epoch = st.committed_epoch;
+        node_set_candidate(r->node, false);
         logline(VSMR_LOG_WARN, "backup_stale", "index=%llu reason=\"the "
                 "primary ran unprotected; a full sync is needed\"",
                 (unsigned long long)index);
@@ -298,6 +300,7 @@ static void on_role(void *ctx, enum vsmr_log_role role, uint32_t leader,
         logline(VSMR_LOG_ERROR, "promotion_refused", "term=%llu reason=\"this "
                 "backup never completed a sync; its guest does not hold the "
                 "primary's state\"", (unsigned long long)term);
+        node_transfer_leadership(r->node, r->peer);   /* back to the primary */
         return;
     }
     r->promoted = true;
@@ -500,6 +503,11 @@ int replica_start(const struct vsmr_config *cfg, struct loop *l,
     /* A primary whose log is new starts the protected state; any other
      * start has a fresh guest that must receive it from the other side. */
     r->synced = r->is_primary && node_started_fresh(n);
+    /* A backup without the protected state never campaigns: had it won,
+     * it could not serve, and the primary would take itself for stale
+     * (seen at start on two emulated hosts: nobody served). */
+    if (!r->is_primary)
+        node_set_candidate(n, false);
     r->peer = node_vm_peer(n);
     int rc = r->peer ? VSMR_OK
                      : vsmr_fail(VSMR_EINVAL, "%s: no other VM-running peer "

@@ -23,6 +23,8 @@ pair_down() {
   local h
   [ -n "${CLIENT_PID:-}" ] && kill "$CLIENT_PID" 2>/dev/null
   [ -n "${WITNESS_PID:-}" ] && kill "$WITNESS_PID" 2>/dev/null
+  # whatever still runs in the namespace (a client, a witness) goes too
+  ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
   for h in "${!QPIDS[@]}"; do kill -9 "${QPIDS[$h]}" 2>/dev/null; done
   for h in "${!RUNPIDS[@]}"; do wait "${RUNPIDS[$h]}" 2>/dev/null; done
   wait 2>/dev/null
@@ -98,7 +100,10 @@ log_file = $w/witness.log
 election_ticks = 1000
 idle_timeout_ms = 20000
 C
-  in_ns "$REPO_DIR/build/bin/vsmrd" --config "$w/witness.conf" --bootstrap > "$w/stderr.log" 2>&1 &
+  # ip netns exec execs vsmrd itself: $! is the witness (a function in
+  # the background would be a subshell, and killing it would not kill it)
+  ip netns exec "$NS" "$REPO_DIR/build/bin/vsmrd" --config "$w/witness.conf" \
+    --bootstrap >> "$w/stderr.log" 2>&1 &
   WITNESS_PID=$!
 }
 

@@ -228,6 +228,12 @@ int vsmr_log_compact(struct vsmr_log *log, uint64_t index);
 int vsmr_log_transfer_leadership(struct vsmr_log *log, uint32_t to);
 /* Makes a learner (config.learner) a voter again; see docs/log.md. */
 void vsmr_log_set_voter(struct vsmr_log *log);
+/* Whether this node may campaign (default yes). A node that may not still
+ * votes and stores entries; it only never starts an election, nor takes
+ * over on a leadership transfer. Fewer candidates cannot break safety;
+ * vsmrd uses it for a backup whose guest does not hold the protected
+ * state (it could not serve if it won). */
+void vsmr_log_set_candidate(struct vsmr_log *log, bool candidate);
 
 /* Status. */
 uint32_t vsmr_log_id(const struct vsmr_log *log);

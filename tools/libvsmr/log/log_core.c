@@ -119,6 +119,7 @@ int vsmr_log_new(const struct vsmr_log_config *cfg, struct vsmr_log **out)
     apply_defaults(&l->cfg);
     l->id = cfg->id;
     l->voter = !cfg->learner;
+    l->candidate = true;
     l->prng = cfg->seed ^ ((uint64_t)cfg->id << 32);
     l->cap_out = l->cfg.outbox_capacity;
     l->out = calloc(l->cap_out, sizeof *l->out);
@@ -227,7 +228,8 @@ void vsmr_log_tick(struct vsmr_log *l)
         return;
     }
     l->election_elapsed++;
-    if (l->voter && l->election_elapsed >= l->election_timeout)
+    if (l->voter && l->candidate &&
+        l->election_elapsed >= l->election_timeout)
         campaign(l, true, false);
 }
 
@@ -323,4 +325,9 @@ int vsmr_log_transfer_leadership(struct vsmr_log *l, uint32_t to)
 void vsmr_log_set_voter(struct vsmr_log *l)
 {
     l->voter = true;
+}
+
+void vsmr_log_set_candidate(struct vsmr_log *l, bool candidate)
+{
+    l->candidate = candidate;
 }

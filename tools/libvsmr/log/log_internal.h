@@ -35,6 +35,7 @@ struct vsmr_log {
     struct vsmr_log_config cfg;
     uint32_t id;
     bool voter;
+    bool candidate;              /* may campaign (vsmr_log_set_candidate) */
 
     /* persistent */
     uint64_t term;

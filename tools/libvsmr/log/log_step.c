@@ -141,7 +141,8 @@ static int dispatch(struct vsmr_log *l, const struct vsmr_msg *m)
         handle_vote_response(l, m);
         return VSMR_OK;
     case VSMR_MSG_TIMEOUT_NOW:
-        if (l->voter && l->role == VSMR_LOG_FOLLOWER && l->leader == m->from)
+        if (l->voter && l->candidate && l->role == VSMR_LOG_FOLLOWER &&
+            l->leader == m->from)
             campaign(l, false, true);
         return VSMR_OK;
     }

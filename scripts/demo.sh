@@ -1,5 +1,5 @@
 #!/bin/sh
-# The main job (make demo): VSMR end to end on simulated guests. Three
+# make demo-sim: VSMR end to end on simulated guests. Three
 # replicas on this machine (primary and backup each run a sim guest, the
 # witness runs none), a client writing and reading keys, live per-epoch
 # figures, the primary killed with kill -9 halfway, the client carrying on

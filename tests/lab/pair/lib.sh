@@ -27,7 +27,10 @@ pair_down() {
   ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
   for h in "${!QPIDS[@]}"; do kill -9 "${QPIDS[$h]}" 2>/dev/null; done
   for h in "${!RUNPIDS[@]}"; do wait "${RUNPIDS[$h]}" 2>/dev/null; done
-  wait 2>/dev/null
+  # (not a bare `wait`: the caller's `tee` of its own output is a child
+  # too, and it ends only after this shell does)
+  [ -n "${WITNESS_PID:-}" ] && wait "$WITNESS_PID" 2>/dev/null
+  [ -n "${CLIENT_PID:-}" ] && wait "$CLIENT_PID" 2>/dev/null
   ip netns del "$NS" 2>/dev/null
 }
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # vsmr-lab: host-side
-# wip_pair_failover.sh - issue 5's failover on two emulated Xen hosts and
+# test_pair_failover.sh - issue 5's failover on two emulated Xen hosts and
 # a witness (pair/lib.sh): host A creates a PVH guest running vsmr-guestd
 # and protects it with `xl vsmr` (backup on host B over ssh, the witness
 # on this side); a client in the lab's namespace writes keys through one
@@ -9,7 +9,7 @@
 # killed with kill -9 mid-workload; the backup on B must take over (its
 # vif joins B's bridge), the client's writes must go on, and every
 # acknowledged write must read back.
-#   usage: wip_pair_failover.sh [OUT_DIR]   (check.sh runs it)
+#   usage: test_pair_failover.sh [OUT_DIR]   (check.sh and make demo run it)
 set -uo pipefail
 . "$(dirname "$0")/pair/lib.sh"
 NAME=pair_failover
@@ -87,7 +87,8 @@ echo "== summary (emulated: two Xen hosts in QEMU TCG on this machine)"
 echo "   guest1 protected by xl vsmr: primary host A, backup host B, witness on this machine"
 echo "   A's syncs: $(sync_figures)"
 echo "   writes acknowledged: $BEFORE before host A was killed, $(acks_after "$KILL_MS") after (on host B)"
-echo "   first answer after the kill: $(( ${FIRST:-$KILL_MS} - KILL_MS )) ms; reconnects: $(grep -c '^RECONNECT' "$CL")"
+echo "   first answer after the kill: $(( ${FIRST:-$KILL_MS} - KILL_MS )) ms;" \
+     "the client's connection: $(awk '$1 == "SENT" { s = 1 } s && $1 == "RECONNECT" { n++ } END { print n ? "broke " n " time(s), reconnected" : "kept (no reconnect)" }' "$CL")"
 echo "   $(tail -1 "$OUT/verify.log")"
 echo "$(pel) $NAME: $fails failed"
 [ "$fails" = 0 ]

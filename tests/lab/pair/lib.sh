@@ -9,7 +9,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 NS=vsmrlab$$
 WITNESS_ADDR=10.10.0.100:7003
-declare -A QPIDS RUNPIDS
+declare -A QPIDS RUNPIDS HDIR   # per host: QEMU pid, run.sh pid, its out dir
 fails=0
 PT0=$(date +%s)
 pel() { echo "[t+$(( $(date +%s) - PT0 ))s]"; }
@@ -49,15 +49,17 @@ pair_up() {
   KEYHEX=$(od -An -tx1 -v "$OUT/cluster.key" | tr -d ' \n')
 }
 
-# pair_boot HOST IP SCRIPT [ENV]: boots host HOST (a or b) in the
-# background; its tap joins the bridge as soon as QEMU made it.
+# pair_boot HOST IP SCRIPT [ENV [DIR]]: boots host HOST (a or b) in the
+# background, its files in $OUT/DIR (default HOST: a host booted again
+# gets a new one); its tap joins the bridge as soon as QEMU made it.
 pair_boot() {
   local h=$1 mac=52:54:00:10:00:0$([ "$1" = a ] && echo 1 || echo 2)
+  HDIR[$h]=$OUT/${5:-$h}
   ( cd "$REPO_DIR" && in_ns env DOM0_IP="$2/24" MAC="$mac" \
       NETDEV="tap,id=n0,ifname=tap$h,script=no,downscript=no" \
-      bash "$LAB_DIR/run.sh" --name "host$h" --out "$OUT/$h" \
+      bash "$LAB_DIR/run.sh" --name "host$h" --out "${HDIR[$h]}" \
       --file "$LAB_DIR/pair/common-dom0.sh" \
-      --env "LAB_KEY=$KEYHEX ${4:-}" "$3" ) > "$OUT/run-$h.log" 2>&1 &
+      --env "LAB_KEY=$KEYHEX ${4:-}" "$3" ) > "$OUT/run-${5:-$h}.log" 2>&1 &
   RUNPIDS[$h]=$!
   local i
   for i in $(seq 1 120); do
@@ -65,15 +67,15 @@ pair_boot() {
     sleep 0.5
   done
   in_ns ip link set "tap$h" master br0 up || die "host $h's tap never appeared ($OUT/run-$h.log)"
-  for i in $(seq 1 20); do [ -s "$OUT/$h/qemu.pid" ] && break; sleep 0.5; done
-  QPIDS[$h]=$(cat "$OUT/$h/qemu.pid" 2>/dev/null)
+  for i in $(seq 1 20); do [ -s "${HDIR[$h]}/qemu.pid" ] && break; sleep 0.5; done
+  QPIDS[$h]=$(cat "${HDIR[$h]}/qemu.pid" 2>/dev/null)
   [ -n "${QPIDS[$h]}" ] || die "host $h's QEMU wrote no pid file"
 }
 
 # pair_wait HOST FILE TIMEOUT: 0 once the host's share has out/FILE, 1 if
 # its QEMU exited first, 2 on timeout.
 pair_wait() {
-  local f=$OUT/$1/share/out/$2 end=$(( $(date +%s) + $3 ))
+  local f=${HDIR[$1]}/share/out/$2 end=$(( $(date +%s) + $3 ))
   while [ "$(date +%s)" -lt "$end" ]; do
     [ -e "$f" ] && return 0
     kill -0 "${RUNPIDS[$1]}" 2>/dev/null || { [ -e "$f" ]; return; }
@@ -83,7 +85,7 @@ pair_wait() {
 }
 
 # pair_tell HOST WORD: a message file the host's dom0 script waits for.
-pair_tell() { echo "$2" > "$OUT/$1/share/$2"; }
+pair_tell() { echo "$2" > "${HDIR[$1]}/share/$2"; }
 
 # pair_witness: a vsmrd witness in the namespace for the replicas xl vsmr
 # starts (primary A:7001, backup B:7001).
@@ -130,4 +132,4 @@ pair_finish() {
 
 # triple_faulted: whether a domU of either host triple-faulted (check.sh
 # repeats such a run: an emulation failure, docs/lab.md).
-pair_triple_faulted() { grep -aqs "Triple fault" "$OUT"/a/serial.log "$OUT"/b/serial.log; }
+pair_triple_faulted() { grep -raqs --include=serial.log "Triple fault" "$OUT"; }

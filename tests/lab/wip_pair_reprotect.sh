@@ -1,0 +1,71 @@
+#!/bin/bash
+# vsmr-lab: host-side
+# wip_pair_reprotect.sh - issue 5's "backup killed and re-protected" on
+# two emulated Xen hosts and a witness (pair/lib.sh): host A protects its
+# guest with `xl vsmr` (backup host B); a client writes through one TCP
+# connection; B's QEMU is killed with kill -9 (the primary and the
+# witness are a majority: writes go on, unprotected); B is booted again
+# and A runs `xl vsmr stop` and `xl vsmr` once more; writes go on while
+# protected again; then A's QEMU is killed and the new backup takes over;
+# every acknowledged write must read back.
+#   usage: wip_pair_reprotect.sh [OUT_DIR]   (check.sh runs it)
+set -uo pipefail
+. "$(dirname "$0")/pair/lib.sh"
+NAME=pair_reprotect
+pair_up "${1:-$REPO_DIR/build/lab/$NAME}"
+exec > >(tee "$OUT/$NAME.log") 2>&1
+CL=$OUT/client.log
+acks() { local n; n=$(grep -c '^ACK' "$CL" 2>/dev/null); echo "${n:-0}"; }
+acks_after() { awk -v t="$1" '$1 == "ACK" && $5 > t { n++ } END { print n + 0 }' "$CL" 2>/dev/null; }
+wait_until() {   # wait_until SECONDS CMD...: polls CMD every second
+  local end=$(( $(date +%s) + $1 )) next=$(( $(date +%s) + 30 )); shift
+  while [ "$(date +%s)" -lt "$end" ]; do
+    "$@" && return 0
+    if [ "$(date +%s)" -ge "$next" ] && [ -f "$CL" ]; then
+      echo "$(pel) ... $(acks) writes acknowledged"; next=$(( next + 30 ))
+    fi
+    sleep 1
+  done
+  return 1
+}
+since() { T_MARK=$(date +%s%3N); }
+acked_since() { [ "$(acks_after "$T_MARK")" -ge "$1" ]; }
+
+pair_witness
+pair_boot a 10.10.0.11 "$LAB_DIR/pair/reprotect-a.sh" "WITNESS=$WITNESS_ADDR"
+pair_boot b 10.10.0.12 "$LAB_DIR/pair/reprotect-b.sh"
+echo "$(pel) booting host A (10.10.0.11) and host B (10.10.0.12); witness $WITNESS_ADDR"
+lab_check hostb-up pair_wait b ready 600
+lab_check hosta-protected pair_wait a protected 1800
+lab_check xl-vsmr-exit-0 grep -qx 0 "$OUT/a/share/out/protected"
+echo "$(pel) client starts"
+ip netns exec "$NS" bash "$LAB_DIR/pair/client.sh" write "$CL" "$OUT/client.stop" & CLIENT_PID=$!
+lab_check acked-while-protected wait_until 900 acked_since 5
+echo "$(pel) $(acks) writes acknowledged; killing host B's QEMU (kill -9)"
+since; pair_kill b
+lab_check served-without-backup wait_until 600 acked_since 5
+echo "$(pel) booting host B again"
+pair_boot b 10.10.0.12 "$LAB_DIR/pair/reprotect-b.sh" "" b2
+lab_check new-hostb-up pair_wait b ready 600
+pair_tell a reprotect
+lab_check hosta-reprotected pair_wait a reprotected 1800
+lab_check xl-vsmr-again-exit-0 grep -qx 0 "$OUT/a/share/out/reprotected"
+cat "$OUT/a/share/out/status-reprotected.txt" 2>/dev/null
+since
+lab_check acked-while-reprotected wait_until 900 acked_since 3
+echo "$(pel) $(acks) writes acknowledged; killing host A's QEMU (kill -9)"
+since; KILL_MS=$T_MARK; pair_kill a
+lab_check acked-after-failover wait_until 900 acked_since 5
+touch "$OUT/client.stop"; wait "$CLIENT_PID" 2>/dev/null; CLIENT_PID=
+ip netns exec "$NS" bash "$LAB_DIR/pair/client.sh" verify "$CL" > "$OUT/verify.log" 2>&1; vrc=$?
+cat "$OUT/verify.log"
+lab_check no-acknowledged-write-lost [ $vrc = 0 ]
+lab_check new-backup-promoted grep -aqs "event=promoted" "$OUT"/b2/share/out/backup.log
+lab_check hostb-finished pair_finish b 300
+echo
+echo "== summary (emulated: two Xen hosts in QEMU TCG on this machine)"
+echo "   writes acknowledged: $(acks) in all, $(acks_after "$KILL_MS") after host A was killed"
+echo "   the client's connection: $(awk '$1 == "SENT" { s = 1 } s && $1 == "RECONNECT" { n++ } END { print n ? "broke " n " time(s), reconnected" : "kept (no reconnect)" }' "$CL")"
+echo "   $(tail -1 "$OUT/verify.log")"
+echo "$(pel) $NAME: $fails failed"
+[ "$fails" = 0 ]

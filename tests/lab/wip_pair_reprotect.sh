@@ -40,7 +40,7 @@ lab_check hosta-protected pair_wait a protected 1800
 lab_check xl-vsmr-exit-0 grep -qx 0 "$OUT/a/share/out/protected"
 echo "$(pel) client starts"
 ip netns exec "$NS" bash "$LAB_DIR/pair/client.sh" write "$CL" "$OUT/client.stop" & CLIENT_PID=$!
-lab_check acked-while-protected wait_until 900 acked_since 5
+since; lab_check acked-while-protected wait_until 900 acked_since 5
 echo "$(pel) $(acks) writes acknowledged; killing host B's QEMU (kill -9)"
 since; pair_kill b
 lab_check served-without-backup wait_until 600 acked_since 5

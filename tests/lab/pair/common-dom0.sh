@@ -9,6 +9,8 @@ save_logs() {
   local f
   for f in /run/vsmr/*/*.log; do [ -f "$f" ] && cp "$f" /vsmrlab/out/; done 2>/dev/null
   xl list > /vsmrlab/out/xl-list.txt 2>&1
+  timeout 10 xl-vsmr status > /vsmrlab/out/xlvsmr-status.tmp 2>&1 &&
+    mv /vsmrlab/out/xlvsmr-status.tmp /vsmrlab/out/xlvsmr-status.txt
 }
 # wait_for WORD: until the host side writes /vsmrlab/WORD, saving logs
 wait_for() { while [ ! -e "/vsmrlab/$1" ]; do save_logs; sleep 3; done; save_logs; }

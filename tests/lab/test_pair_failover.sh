@@ -16,19 +16,6 @@ NAME=pair_failover
 pair_up "${1:-$REPO_DIR/build/lab/$NAME}"
 exec > >(tee "$OUT/$NAME.log") 2>&1
 CL=$OUT/client.log
-acks() { local n; n=$(grep -c '^ACK' "$CL" 2>/dev/null); echo "${n:-0}"; }
-acks_after() { awk -v t="$1" '$1 == "ACK" && $5 > t { n++ } END { print n + 0 }' "$CL" 2>/dev/null; }
-wait_until() {   # wait_until SECONDS CMD...: polls CMD every second
-  local end=$(( $(date +%s) + $1 )) next=$(( $(date +%s) + 30 )); shift
-  while [ "$(date +%s)" -lt "$end" ]; do
-    "$@" && return 0
-    if [ "$(date +%s)" -ge "$next" ] && [ -f "$CL" ]; then   # live progress
-      echo "$(pel) ... $(acks) writes acknowledged"; next=$(( next + 30 ))
-    fi
-    sleep 1
-  done
-  return 1
-}
 
 pair_witness
 pair_boot a 10.10.0.11 "$LAB_DIR/pair/failover-a.sh" "WITNESS=$WITNESS_ADDR"
@@ -88,7 +75,7 @@ echo "   guest1 protected by xl vsmr: primary host A, backup host B, witness on 
 echo "   A's syncs: $(sync_figures)"
 echo "   writes acknowledged: $BEFORE before host A was killed, $(acks_after "$KILL_MS") after (on host B)"
 echo "   first answer after the kill: $(( ${FIRST:-$KILL_MS} - KILL_MS )) ms;" \
-     "the client's connection: $(awk '$1 == "SENT" { s = 1 } s && $1 == "RECONNECT" { n++ } END { print n ? "broke " n " time(s), reconnected" : "kept (no reconnect)" }' "$CL")"
+     "the client's connection: $(connection_kept)"
 echo "   $(tail -1 "$OUT/verify.log")"
 echo "$(pel) $NAME: $fails failed"
 [ "$fails" = 0 ]

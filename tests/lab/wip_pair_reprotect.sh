@@ -15,21 +15,6 @@ NAME=pair_reprotect
 pair_up "${1:-$REPO_DIR/build/lab/$NAME}"
 exec > >(tee "$OUT/$NAME.log") 2>&1
 CL=$OUT/client.log
-acks() { local n; n=$(grep -c '^ACK' "$CL" 2>/dev/null); echo "${n:-0}"; }
-acks_after() { awk -v t="$1" '$1 == "ACK" && $5 > t { n++ } END { print n + 0 }' "$CL" 2>/dev/null; }
-wait_until() {   # wait_until SECONDS CMD...: polls CMD every second
-  local end=$(( $(date +%s) + $1 )) next=$(( $(date +%s) + 30 )); shift
-  while [ "$(date +%s)" -lt "$end" ]; do
-    "$@" && return 0
-    if [ "$(date +%s)" -ge "$next" ] && [ -f "$CL" ]; then
-      echo "$(pel) ... $(acks) writes acknowledged"; next=$(( next + 30 ))
-    fi
-    sleep 1
-  done
-  return 1
-}
-since() { T_MARK=$(date +%s%3N); }
-acked_since() { [ "$(acks_after "$T_MARK")" -ge "$1" ]; }
 
 pair_witness
 pair_boot a 10.10.0.11 "$LAB_DIR/pair/reprotect-a.sh" "WITNESS=$WITNESS_ADDR"
@@ -65,7 +50,7 @@ lab_check hostb-finished pair_finish b 300
 echo
 echo "== summary (emulated: two Xen hosts in QEMU TCG on this machine)"
 echo "   writes acknowledged: $(acks) in all, $(acks_after "$KILL_MS") after host A was killed"
-echo "   the client's connection: $(awk '$1 == "SENT" { s = 1 } s && $1 == "RECONNECT" { n++ } END { print n ? "broke " n " time(s), reconnected" : "kept (no reconnect)" }' "$CL")"
+echo "   the client's connection: $(connection_kept)"
 echo "   $(tail -1 "$OUT/verify.log")"
 echo "$(pel) $NAME: $fails failed"
 [ "$fails" = 0 ]

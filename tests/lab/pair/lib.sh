@@ -133,3 +133,26 @@ pair_finish() {
 # triple_faulted: whether a domU of either host triple-faulted (check.sh
 # repeats such a run: an emulation failure, docs/lab.md).
 pair_triple_faulted() { grep -raqs --include=serial.log "Triple fault" "$OUT"; }
+
+# --- the client's log ($CL: pair/client.sh write), for the scenarios ---
+acks() { local n; n=$(grep -c '^ACK' "$CL" 2>/dev/null); echo "${n:-0}"; }
+acks_after() {   # acks_after MS: writes acknowledged after that time
+  [ -f "$CL" ] && awk -v t="$1" '$1 == "ACK" && $5 > t { n++ } END { print n + 0 }' "$CL" || echo 0
+}
+since() { T_MARK=$(date +%s%3N); }
+acked_since() { [ "$(acks_after "$T_MARK")" -ge "$1" ]; }   # acked_since N
+connection_kept() {   # the client's connection after its first write
+  awk '$1 == "SENT" { s = 1 } s && $1 == "RECONNECT" { n++ }
+       END { print n ? "broke " n " time(s), reconnected" : "kept (no reconnect)" }' "$CL"
+}
+wait_until() {   # wait_until SECONDS CMD...: polls CMD every second,
+  local end=$(( $(date +%s) + $1 )) next=$(( $(date +%s) + 30 )); shift
+  while [ "$(date +%s)" -lt "$end" ]; do   # with live progress
+    "$@" && return 0
+    if [ "$(date +%s)" -ge "$next" ] && [ -f "$CL" ]; then
+      echo "$(pel) ... $(acks) writes acknowledged"; next=$(( next + 30 ))
+    fi
+    sleep 1
+  done
+  return 1
+}

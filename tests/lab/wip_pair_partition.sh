@@ -18,7 +18,6 @@ set -uo pipefail
 NAME=pair_partition
 pair_up "${1:-$REPO_DIR/build/lab/$NAME}"
 exec > >(tee "$OUT/$NAME.log") 2>&1
-CL=$OUT/client.log
 A_OUT=$OUT/a/share/out; B_OUT=$OUT/b/share/out
 # A's figures as `xl vsmr status` showed them last (saved every 3 s)
 a_field() { tr ' ' '\n' < "$A_OUT/xlvsmr-status.txt" 2>/dev/null | sed -n "s/^$1=//p" | head -1; }
@@ -29,15 +28,7 @@ a_unprotected() { a_log_has "event=unprotected"; }
 b_stale() { b_log_has "event=backup_stale"; }
 b_synced_again() { [ "$(grep -ac 'event=backup_synced' "$B_OUT/backup.log" 2>/dev/null)" -ge 2 ]; }
 
-pair_witness
-pair_boot a 10.10.0.11 "$LAB_DIR/pair/failover-a.sh" "WITNESS=$WITNESS_ADDR"
-pair_boot b 10.10.0.12 "$LAB_DIR/pair/failover-b.sh"
-echo "$(pel) booting host A (10.10.0.11) and host B (10.10.0.12); witness $WITNESS_ADDR"
-lab_check hostb-up pair_wait b ready 600
-lab_check hosta-protected pair_wait a protected 1800
-lab_check xl-vsmr-exit-0 grep -qx 0 "$A_OUT/protected"
-echo "$(pel) client starts"
-ip netns exec "$NS" bash "$LAB_DIR/pair/client.sh" write "$CL" "$OUT/client.stop" & CLIENT_PID=$!
+pair_scenario_start "$LAB_DIR/pair/failover-a.sh" "$LAB_DIR/pair/failover-b.sh"
 since; lab_check acked-while-protected wait_until 900 acked_since 5
 
 echo "$(pel) cutting the link between A and B (both still reach the witness)"

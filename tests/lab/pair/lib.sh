@@ -156,3 +156,21 @@ wait_until() {   # wait_until SECONDS CMD...: polls CMD every second,
   done
   return 1
 }
+
+# pair_scenario_start A_SCRIPT B_SCRIPT: the scenarios' common start: the
+# witness, both hosts booted, A's guest protected by `xl vsmr` (A's script
+# writes out/protected with its exit status), then the client writing.
+pair_scenario_start() {
+  CL=$OUT/client.log
+  pair_witness
+  pair_boot a 10.10.0.11 "$1" "WITNESS=$WITNESS_ADDR"
+  pair_boot b 10.10.0.12 "$2"
+  echo "$(pel) booting host A (10.10.0.11) and host B (10.10.0.12); witness $WITNESS_ADDR"
+  lab_check hostb-up pair_wait b ready 600
+  lab_check hosta-protected pair_wait a protected 1800
+  lab_check xl-vsmr-exit-0 grep -qx 0 "$OUT/a/share/out/protected"
+  cat "$OUT"/a/share/out/status-*.txt 2>/dev/null
+  echo "$(pel) client starts"
+  ip netns exec "$NS" bash "$LAB_DIR/pair/client.sh" write "$CL" "$OUT/client.stop" &
+  CLIENT_PID=$!
+}

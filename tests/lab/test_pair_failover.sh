@@ -15,18 +15,7 @@ set -uo pipefail
 NAME=pair_failover
 pair_up "${1:-$REPO_DIR/build/lab/$NAME}"
 exec > >(tee "$OUT/$NAME.log") 2>&1
-CL=$OUT/client.log
-
-pair_witness
-pair_boot a 10.10.0.11 "$LAB_DIR/pair/failover-a.sh" "WITNESS=$WITNESS_ADDR"
-pair_boot b 10.10.0.12 "$LAB_DIR/pair/failover-b.sh"
-echo "$(pel) booting host A (10.10.0.11) and host B (10.10.0.12); witness $WITNESS_ADDR"
-lab_check hostb-up pair_wait b ready 600
-lab_check hosta-protected pair_wait a protected 1800
-lab_check xl-vsmr-exit-0 grep -qx 0 "$OUT/a/share/out/protected"
-cat "$OUT/a/share/out/status-a.txt" 2>/dev/null
-echo "$(pel) client starts"
-ip netns exec "$NS" bash "$LAB_DIR/pair/client.sh" write "$CL" "$OUT/client.stop" & CLIENT_PID=$!
+pair_scenario_start "$LAB_DIR/pair/failover-a.sh" "$LAB_DIR/pair/failover-b.sh"
 # Each write waits for the sync after it (≈ 6 s per sync with both hosts
 # emulated on two cores): 10 before and 10 after keep the run short.
 enough_before() { [ "$(acks)" -ge 10 ]; }

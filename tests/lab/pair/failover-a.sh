@@ -15,6 +15,6 @@ timeout 900 xl-vsmr -w "$WITNESS" --timeout 600 --election-ms 10000 guest1 hostb
 grep -v 'copy \[' /tmp/p.out | tail -12; cat /tmp/p.err
 lab_check protect-exit-0 [ "$rc" = 0 ]
 xl-vsmr status guest1 > /vsmrlab/out/status-a.txt 2>&1; cat /vsmrlab/out/status-a.txt
-echo "$rc" > /vsmrlab/out/protected
+echo "$rc" > /vsmrlab/out/protected.tmp && mv /vsmrlab/out/protected.tmp /vsmrlab/out/protected
 wait_for stop
 [ "$fails" = 0 ]

@@ -72,13 +72,14 @@ pair_boot() {
   [ -n "${QPIDS[$h]}" ] || die "host $h's QEMU wrote no pid file"
 }
 
-# pair_wait HOST FILE TIMEOUT: 0 once the host's share has out/FILE, 1 if
-# its QEMU exited first, 2 on timeout.
+# pair_wait HOST FILE TIMEOUT: 0 once the host's share has out/FILE with
+# something in it (a file seen at once over 9p may still be empty: a CI-
+# style run failed on that), 1 if its QEMU exited first, 2 on timeout.
 pair_wait() {
   local f=${HDIR[$1]}/share/out/$2 end=$(( $(date +%s) + $3 ))
   while [ "$(date +%s)" -lt "$end" ]; do
-    [ -e "$f" ] && return 0
-    kill -0 "${RUNPIDS[$1]}" 2>/dev/null || { [ -e "$f" ]; return; }
+    [ -s "$f" ] && return 0
+    kill -0 "${RUNPIDS[$1]}" 2>/dev/null || { [ -s "$f" ]; return; }
     sleep 1
   done
   return 2

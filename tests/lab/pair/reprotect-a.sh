@@ -11,7 +11,7 @@ protect() {   # protect TAG: xl vsmr, its status into the share, a marker
   grep -v 'copy \[' /tmp/p.out | tail -12; cat /tmp/p.err
   lab_check "$1-exit-0" [ "$rc" = 0 ]
   xl-vsmr status guest1 > "/vsmrlab/out/status-$1.txt" 2>&1; cat "/vsmrlab/out/status-$1.txt"
-  echo "$rc" > "/vsmrlab/out/$1"
+  echo "$rc" > "/vsmrlab/out/$1.tmp" && mv "/vsmrlab/out/$1.tmp" "/vsmrlab/out/$1"
 }
 lab_check guest-created timeout 120 xl create /etc/xen/guest1.cfg
 lab_check guest-service-up wait_console guest1 "VSMR-GUESTD listening" 300

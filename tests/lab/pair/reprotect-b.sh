@@ -4,7 +4,7 @@
 # stop (or killed).
 . /vsmrlab/lib.sh
 . /vsmrlab/common-dom0.sh
-echo up > /vsmrlab/out/ready
+echo up > /vsmrlab/out/ready.tmp && mv /vsmrlab/out/ready.tmp /vsmrlab/out/ready
 wait_for stop
 xl list
 true

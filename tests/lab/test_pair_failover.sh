@@ -12,9 +12,7 @@
 #   usage: test_pair_failover.sh [OUT_DIR]   (check.sh and make demo run it)
 set -uo pipefail
 . "$(dirname "$0")/pair/lib.sh"
-NAME=pair_failover
-pair_up "${1:-$REPO_DIR/build/lab/$NAME}"
-exec > >(tee "$OUT/$NAME.log") 2>&1
+pair_begin pair_failover "${1:-}"
 pair_scenario_start "$LAB_DIR/pair/failover-a.sh" "$LAB_DIR/pair/failover-b.sh"
 # Each write waits for the sync after it (≈ 6 s per sync with both hosts
 # emulated on two cores): 10 before and 10 after keep the run short.
@@ -43,9 +41,7 @@ FIRST=$(awk -v t="$KILL_MS" '$1 == "ACK" && $5 > t { print $5; exit }' "$CL")
 echo "$(pel) client: $BEFORE acknowledged before the kill, $(acks_after "$KILL_MS") after;" \
      "first answer $(( ${FIRST:-$KILL_MS} - KILL_MS )) ms after the kill;" \
      "reconnects $(grep -c '^RECONNECT' "$CL"); answers that took 2 s or more: $(grep -c '^GAP' "$CL")"
-in_ns bash "$LAB_DIR/pair/client.sh" verify "$CL" > "$OUT/verify.log" 2>&1; vrc=$?
-cat "$OUT/verify.log"
-lab_check no-acknowledged-write-lost [ $vrc = 0 ]
+pair_verify
 lab_check backup-promoted grep -aqs "event=promoted" "$OUT"/b/share/out/backup.log
 lab_check hostb-finished pair_finish b 300
 cat "$OUT"/b/share/out/hostb.log 2>/dev/null | tail -12

@@ -15,9 +15,7 @@
 #   usage: wip_pair_partition.sh [OUT_DIR]   (check.sh runs it)
 set -uo pipefail
 . "$(dirname "$0")/pair/lib.sh"
-NAME=pair_partition
-pair_up "${1:-$REPO_DIR/build/lab/$NAME}"
-exec > >(tee "$OUT/$NAME.log") 2>&1
+pair_begin pair_partition "${1:-}"
 A_OUT=$OUT/a/share/out; B_OUT=$OUT/b/share/out
 # A's figures as `xl vsmr status` showed them last (saved every 3 s)
 a_field() { tr ' ' '\n' < "$A_OUT/xlvsmr-status.txt" 2>/dev/null | sed -n "s/^$1=//p" | head -1; }
@@ -60,10 +58,7 @@ in_ns ip link set tapa up
 a_stale() { a_log_has "event=primary_stale"; }
 lab_check a-knows-it-was-replaced wait_until 300 a_stale
 since; lab_check served-by-b-after-a-is-back wait_until 300 acked_since 3
-touch "$OUT/client.stop"; wait "$CLIENT_PID" 2>/dev/null; CLIENT_PID=
-ip netns exec "$NS" bash "$LAB_DIR/pair/client.sh" verify "$CL" > "$OUT/verify.log" 2>&1; vrc=$?
-cat "$OUT/verify.log"
-lab_check no-acknowledged-write-lost [ $vrc = 0 ]
+pair_verify
 pair_finish a 120; pair_finish b 120
 echo
 echo "== summary (emulated: two Xen hosts in QEMU TCG on this machine)"

@@ -11,9 +11,7 @@
 #   usage: wip_pair_reprotect.sh [OUT_DIR]   (check.sh runs it)
 set -uo pipefail
 . "$(dirname "$0")/pair/lib.sh"
-NAME=pair_reprotect
-pair_up "${1:-$REPO_DIR/build/lab/$NAME}"
-exec > >(tee "$OUT/$NAME.log") 2>&1
+pair_begin pair_reprotect "${1:-}"
 
 pair_scenario_start "$LAB_DIR/pair/reprotect-a.sh" "$LAB_DIR/pair/reprotect-b.sh"
 since; lab_check acked-while-protected wait_until 900 acked_since 5
@@ -32,10 +30,7 @@ lab_check acked-while-reprotected wait_until 900 acked_since 3
 echo "$(pel) $(acks) writes acknowledged; killing host A's QEMU (kill -9)"
 since; KILL_MS=$T_MARK; pair_kill a
 lab_check acked-after-failover wait_until 900 acked_since 5
-touch "$OUT/client.stop"; wait "$CLIENT_PID" 2>/dev/null; CLIENT_PID=
-ip netns exec "$NS" bash "$LAB_DIR/pair/client.sh" verify "$CL" > "$OUT/verify.log" 2>&1; vrc=$?
-cat "$OUT/verify.log"
-lab_check no-acknowledged-write-lost [ $vrc = 0 ]
+pair_verify
 lab_check new-backup-promoted grep -aqs "event=promoted" "$OUT"/b2/share/out/backup.log
 lab_check hostb-finished pair_finish b 300
 echo

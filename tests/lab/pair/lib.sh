@@ -175,3 +175,22 @@ pair_scenario_start() {
   ip netns exec "$NS" bash "$LAB_DIR/pair/client.sh" write "$CL" "$OUT/client.stop" &
   CLIENT_PID=$!
 }
+
+# pair_begin NAME [OUT_DIR]: pair_up, and this shell's output also into
+# OUT_DIR/NAME.log (check.sh shows its LAB-CHECK lines from there).
+pair_begin() {
+  NAME=$1
+  pair_up "${2:-$REPO_DIR/build/lab/$NAME}"
+  exec > >(tee "$OUT/$NAME.log") 2>&1
+}
+
+# pair_verify: stops the writer, reads every key back on a new connection
+# and checks that no acknowledged write was lost (verify.log).
+pair_verify() {
+  touch "$OUT/client.stop"
+  [ -n "${CLIENT_PID:-}" ] && wait "$CLIENT_PID" 2>/dev/null; CLIENT_PID=
+  local vrc=0
+  in_ns bash "$LAB_DIR/pair/client.sh" verify "$CL" > "$OUT/verify.log" 2>&1 || vrc=$?
+  cat "$OUT/verify.log"
+  lab_check no-acknowledged-write-lost [ $vrc = 0 ]
+}

@@ -9,11 +9,13 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev llvm
 libxen-dev libxxhash-dev check libsodium-dev
 libibverbs-dev librdmacm-dev libnl-route-3-dev libnl-3-dev
-iproute2 procps python3 bc"
+iproute2 procps python3 bc kmod busybox-static"
+# (busybox: the netio integration tests' ping, ping6 and arping in
+# namespaces; kmod: modprobe of ifb, sch_plug, veth.)
 # The lab (real Xen inside QEMU) adds these; `make lab` asks for them.
 if [ "${VSMR_DEPS_LAB:-0}" = 1 ]; then
   PKGS="$PKGS qemu-system-x86 qemu-utils debootstrap e2fsprogs cpio dpkg-dev
-  flex bison busybox-static kmod xz-utils"
+  flex bison xz-utils"
 fi
 
 missing=""

@@ -173,11 +173,16 @@ static bool remote_alive(const struct xlv_opts *o, const struct xlv_plan *p,
     char script[1024], out[8192], log[256], pid[256];
     xlv_side_path(p, XLV_BACKUP, "log", log, sizeof log);
     xlv_side_path(p, XLV_BACKUP, "pid", pid, sizeof pid);
-    snprintf(script, sizeof script, "kill -0 $(cat %s) 2>/dev/null && "
-             "echo vsmrd-alive || tail -c 4000 %s", pid, log);
+    snprintf(script, sizeof script, "if kill -0 \"$(cat %s)\" 2>/dev/null; "
+             "then echo vsmrd-alive; else echo vsmrd-gone; tail -c 4000 %s; "
+             "fi", pid, log);
     int rc = xlv_run_remote(o, script, NULL, 0, 15, out, sizeof out);
-    if (rc < 0 || strstr(out, "vsmrd-alive"))
-        return true;       /* unknown counts as alive: the wait decides */
+    /* Only the remote shell's own word counts as gone: an ssh that failed
+     * (a connect timeout on a loaded host; a CI run gave up on a running
+     * backup that way) is unknown, and unknown counts as alive: the wait
+     * and its timeout decide. */
+    if (rc < 0 || strstr(out, "vsmrd-alive") || !strstr(out, "vsmrd-gone"))
+        return true;
     fatal_reason(out, why, len);
     if (!why[0])
         snprintf(why, len, "it exited; see %s there", log);

@@ -171,6 +171,9 @@ pair_scenario_start() {
   lab_check hosta-protected pair_wait a protected 1800
   lab_check xl-vsmr-exit-0 grep -qx 0 "$OUT/a/share/out/protected"
   cat "$OUT"/a/share/out/status-*.txt 2>/dev/null
+  # Nothing after this means anything for a guest that is not protected.
+  [ "$fails" = 0 ] || { tail -5 "$OUT/a/share/out/host"*.log 2>/dev/null
+    echo "$(pel) $NAME: xl vsmr did not protect the guest; stopping here"; exit 1; }
   echo "$(pel) client starts"
   ip netns exec "$NS" bash "$LAB_DIR/pair/client.sh" write "$CL" "$OUT/client.stop" &
   CLIENT_PID=$!

@@ -13,7 +13,10 @@ G=${GUEST:-10.10.0.2}; P=7777
 now() { date +%s%3N; }
 connect() {
   exec 3<&- 2>/dev/null
-  timeout 10 bash -c "exec 3<>/dev/tcp/$G/$P" 2>/dev/null || return 1   # probe
+  # The probe's bound: a protected guest's SYN-ACK waits for the sync
+  # after the SYN (≈ 6 s apart on two emulated hosts, up to 12 s with a
+  # slow one); a 10 s bound made a CI run probe for 4.5 min.
+  timeout 60 bash -c "exec 3<>/dev/tcp/$G/$P" 2>/dev/null || return 1   # probe
   exec 3<>"/dev/tcp/$G/$P"
 }
 ask() {   # ask LINE: reply in $REPLY; 1 if the connection broke

@@ -1,7 +1,8 @@
 # lib_loopback.sh - sourced by bench_log.sh and diag_log_cpu.sh: a scratch
 # dir, a cluster key, and three vsmrd (primary, backup, witness) on
 # loopback. Set before sourcing: LOOPBACK_NAME (message prefix),
-# LOOPBACK_DIR (where the scratch dir goes), LOOPBACK_PORT (first port).
+# LOOPBACK_DIR (where the scratch dir goes), LOOPBACK_PORT (first port);
+# LOOPBACK_PIN="C1 C2 C3" pins nodes 1-3 to those CPUs (taskset; a diagnostic).
 VSMR_BIN=${VSMR_BIN:-$(pwd)/build/bin}
 W=$(mktemp -d "$LOOPBACK_DIR/vsmr-$LOOPBACK_NAME.XXXXXX") || exit 1
 PIDS=
@@ -29,7 +30,8 @@ lazy_witness = $2
 log_level = warn
 election_ticks = 20
 EOC
-    "$VSMR_BIN/vsmrd" --config "$W/n$i.conf" --bootstrap 2>>"$W/n$i.log" &
+    pin=$(echo "${LOOPBACK_PIN:-}" | cut -d' ' -f"$i")
+    ${pin:+taskset -c "$pin"} "$VSMR_BIN/vsmrd" --config "$W/n$i.conf" --bootstrap 2>>"$W/n$i.log" &
     PIDS="$PIDS $!"
   done
   end=$(( $(date +%s) + 20 ))

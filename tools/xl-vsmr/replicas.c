@@ -181,7 +181,7 @@ static bool remote_alive(const struct xlv_opts *o, const struct xlv_plan *p,
      * (a connect timeout on a loaded host; a CI run gave up on a running
      * backup that way) is unknown, and unknown counts as alive: the wait
      * and its timeout decide. */
-    if (rc < 0 || strstr(out, "vsmrd-alive") || !strstr(out, "vsmrd-gone"))
+    if (rc < 0 || !strstr(out, "vsmrd-gone"))
         return true;
     fatal_reason(out, why, len);
     if (!why[0])

@@ -100,11 +100,31 @@ wait $TD; echo "tcpdump on vif$B.0 during that ping:"; head -40 /tmp/probe.pcap.
 ip -s link show "vif$B.0" | sed -n '3,6p'
 exit 1
 P
+# Holding A's inputs: its bridge port stops forwarding, then the hold
+# waits until netback has delivered what it had queued for A (the vif's
+# TX counter and its qdisc backlog still for 3 reads 100 ms apart, at most
+# 5 s). Without the wait a packet queued before the hold reached A while
+# it was suspended for the sync, after its dirty bitmap was read: its rx
+# ring, the buffer and vcpu_info then showed as 3 pages outside the union
+# (session 3, 2 runs). vsmrd has no such window: its inputs come from the
+# log and the guest stops once every injected input was served.
+cat > /tmp/hold.sh <<'H'
+vif=$1
+bridge link set dev "$vif" state 0
+stat() { echo "$(cat /sys/class/net/$vif/statistics/tx_packets) $(tc -s qdisc show dev "$vif" | sed -n 's/.*backlog \([0-9]*b [0-9]*p\).*/\1/p' | tr '\n' ' ')"; }
+prev=$(stat); still=0
+for _ in $(seq 1 50); do
+  sleep 0.1; now=$(stat)
+  if [ "$now" = "$prev" ]; then still=$((still + 1)); [ $still -ge 3 ] && exit 0; else still=0; fi
+  prev=$now
+done
+echo "HOLD: $vif still delivering after 5 s ($prev)"
+H
 echo "$(el) ===== $SYNCS syncs, verify mode, then failover"
 timeout 900 vsmr-xen-statecopy "$A" "$B" --syncs "$SYNCS" --interval-ms 1500 --verify --spare-port \
   --hash-threads "${HASH_THREADS:-2}" \
   --probe "bash /tmp/probeB.sh $B" \
-  --hold-inputs "bridge link set dev vif$A.0 state 0" \
+  --hold-inputs "bash /tmp/hold.sh vif$A.0" \
   --release-inputs "bridge link set dev vif$A.0 state 3" \
   --failover "xl destroy guestA && brctl delif xenbr1 vif$B.0 && brctl addif xenbr0 vif$B.0" \
   | tee /tmp/statecopy.log

@@ -237,8 +237,10 @@ START_TEST(sync_reserved_fields_are_refused)
         {.type = VSMR_WIRE_SYNC_DONE, .epoch = 3},
         {.type = VSMR_WIRE_SYNC_ACK, .epoch = 3},
         {.type = VSMR_WIRE_SYNC_ABORT, .epoch = 3},
+        {.type = VSMR_WIRE_SYNC_READY, .epoch = 3},
+        {.type = VSMR_WIRE_SYNC_READY, .epoch = 3},
     };
-    const size_t reserved_at[] = {20, 20, 12, 12};
+    const size_t reserved_at[] = {20, 20, 12, 12, 8, 12};
     for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
         uint8_t msg[256];
         size_t n = 0;
@@ -248,6 +250,25 @@ START_TEST(sync_reserved_fields_are_refused)
         msg[VSMR_WIRE_HEADER_SIZE + reserved_at[i]] = 1;
         ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back), VSMR_EPROTO);
         ck_assert_ptr_nonnull(strstr(vsmr_errmsg(), "reserved field"));
+    }
+}
+END_TEST
+
+/* SYNC_READY: 16 bytes, the epoch back as sent, any other length refused. */
+START_TEST(sync_ready_round_trips)
+{
+    struct vsmr_wire_sync m = {.type = VSMR_WIRE_SYNC_READY, .epoch = 77};
+    uint8_t msg[64];
+    size_t n = 0;
+    struct vsmr_wire_sync back;
+    ck_assert_int_eq(vsmr_wire_sync_encode(&m, msg, sizeof msg, &n), 0);
+    ck_assert_uint_eq(n, VSMR_WIRE_HEADER_SIZE + 16);
+    ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back), 0);
+    ck_assert_uint_eq(back.type, VSMR_WIRE_SYNC_READY);
+    ck_assert_uint_eq(back.epoch, 77);
+    for (size_t len = VSMR_WIRE_HEADER_SIZE; len < n; len++) {
+        msg[8] = (uint8_t)(len - VSMR_WIRE_HEADER_SIZE);   /* header length */
+        ck_assert_int_eq(vsmr_wire_sync_decode(msg, len, &back), VSMR_EPROTO);
     }
 }
 END_TEST
@@ -264,6 +285,7 @@ int main(void)
     tcase_add_test(tc, encoder_respects_buffer_and_limits);
     tcase_add_test(tc, header_decoder_checks_the_frame);
     tcase_add_test(tc, sync_reserved_fields_are_refused);
+    tcase_add_test(tc, sync_ready_round_trips);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

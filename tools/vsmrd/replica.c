@@ -426,6 +426,10 @@ static void on_timer(void *ctx)
     }
     if (r->sync_proposed)
         return;
+    /* A backup still coming back from the last sync would keep the
+     * primary stopped in the next one: the guest runs on meanwhile. */
+    if (!vsmr_engine_backup_ready(r->engine, r->cfg.sync_backup_wait_ms))
+        return;
     enum vsmr_trigger_reason why = vsmr_trigger_check(
         &r->trigger, (uint64_t)now, vsmr_engine_idle(r->engine),
         r->activity > 0 || vsmr_engine_held_bytes(r->engine) > 0,

@@ -167,6 +167,9 @@ int sync_once(struct sc *s, struct sync_stats *st, bool final)
         st->console_port = f.console_port;
         st->acl_changed_by_release = f.nodes_changed;
         st->xs_recreated = f.nodes_recreated;
+        st->xs_walked = f.nodes_walked;
+        st->t_b_walk = f.ms_walk;
+        st->t_b_resume = f.ms_resume;
         if (f.nodes_lost)
             printf("sync: %zu xenstore node(s) of B could not be put back\n",
                    f.nodes_lost);

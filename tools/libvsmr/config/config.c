@@ -307,6 +307,13 @@ static int k_sync_timeout_ms(struct parse_ctx *p, const char *v)
                    "sync_timeout_ms");
 }
 
+static int k_sync_backup_wait_ms(struct parse_ctx *p, const char *v)
+{
+    p->c->sync_backup_wait_set = true;
+    return set_u32(p, v, 0, 600000, &p->c->sync_backup_wait_ms,
+                   "sync_backup_wait_ms");
+}
+
 static int k_max_held_bytes(struct parse_ctx *p, const char *v)
 {
     if (parse_u64(v, UINT64_C(1) << 40, &p->c->max_held_bytes) < 0 ||
@@ -330,6 +337,7 @@ static const struct {
     {"sync_max_ms", k_sync_max_ms},
     {"sync_idle_checks", k_sync_idle_checks},
     {"sync_timeout_ms", k_sync_timeout_ms},
+    {"sync_backup_wait_ms", k_sync_backup_wait_ms},
     {"max_held_bytes", k_max_held_bytes},
     {"id", k_id},
     {"role", k_role},
@@ -533,6 +541,8 @@ static int validate_guest(struct vsmr_config *c)
         c->sync_idle_checks = 3;
     if (!c->sync_timeout_ms)
         c->sync_timeout_ms = 10000;
+    if (!c->sync_backup_wait_set)
+        c->sync_backup_wait_ms = 10000;
     if (!c->max_held_bytes)
         c->max_held_bytes = 1u << 20;
     if (c->sync_min_ms > c->sync_max_ms)

@@ -69,6 +69,9 @@ struct vsmr_config {
     uint32_t hash_threads;            /* 0: online CPUs */
     uint32_t sync_min_ms, sync_max_ms, sync_idle_checks;
     uint32_t sync_timeout_ms;         /* an epoch taking longer aborts */
+    uint32_t sync_backup_wait_ms;     /* primary: how long the next sync
+                                         waits for the backup's READY */
+    bool sync_backup_wait_set;
     uint64_t max_held_bytes;          /* held output that forces a sync */
 };
 

@@ -160,7 +160,7 @@ static void drop_front(struct vsmr_engine *e, size_t n)
     e->n_pending -= n;
 }
 
-static int feed_pending(struct vsmr_engine *e)
+int engine_feed_pending(struct vsmr_engine *e)
 {
     size_t i = 0;
     int rc = VSMR_OK;
@@ -188,7 +188,8 @@ int vsmr_engine_input(struct vsmr_engine *e, uint64_t index,
     if (!e || (len && !data))
         return vsmr_fail(VSMR_EINVAL, "engine input: missing argument");
     e->cur.inputs++;
-    if (vsmr_engine_syncing(e) || engine_guest_held(e) || e->n_pending)
+    if (vsmr_engine_syncing(e) || engine_guest_held(e) || e->n_pending ||
+        e->awaiting_devices)
         return queue_input(e, index, data, len);
     return e->cfg.io.inject(e->cfg.io.ctx, data, len);
 }
@@ -248,6 +249,8 @@ static void close_epoch(struct vsmr_engine *e, bool committed)
     e->cur.committed = committed;
     e->cur.ms_paused = vsmr_engine_now_ms() - e->t_paused;
     e->total_epochs += committed;
+    if (committed)
+        e->t_committed = vsmr_engine_now_ms();
     e->total_bytes += e->cur.bytes_sent;
     e->total_paused_ms += e->cur.ms_paused;
     e->last = e->cur;
@@ -277,8 +280,8 @@ static void close_epoch(struct vsmr_engine *e, bool committed)
 static int act_resume(struct vsmr_engine *e)
 {
     int rc = engine_restart_guest(e);
-    if (rc == VSMR_OK && !engine_guest_held(e))
-        rc = feed_pending(e);
+    if (rc == VSMR_OK && !engine_guest_held(e) && !e->awaiting_devices)
+        rc = engine_feed_pending(e);
     return rc;
 }
 
@@ -315,7 +318,9 @@ static int act_compact(struct vsmr_engine *e)
 {
     struct vsmr_sync_status st;
     vsmr_sync_get_status(e->sync, &st);
-    if (engine_guest_held(e))     /* the copy holds them already */
+    /* The copy holds them already (a backup that waited for its devices
+     * may still hold inputs the primary served before this sync). */
+    if (engine_guest_held(e) || e->awaiting_devices)
         forget_pending_upto(e, st.index);
     if (e->cfg.compact)
         e->cfg.compact(e->cfg.ctx, st.index);
@@ -458,6 +463,8 @@ int vsmr_engine_poll(struct vsmr_engine *e)
         vsmr_engine_report(e, "event=continue_failed msg=\"%s\"",
                            vsmr_errmsg());
     int rc = engine_remus_backup(e) ? VSMR_OK : collect_outputs(e);
+    if (rc == VSMR_OK && !vsmr_engine_syncing(e))
+        rc = engine_poll_devices(e);
     if (rc == VSMR_OK && e->waiting_served) {
         rc = check_served(e);
         if (rc < 0)
@@ -502,8 +509,10 @@ int vsmr_engine_promote(struct vsmr_engine *e)
 {
     vsmr_engine_abort(e, "promoted to primary");
     bool was_held = engine_guest_held(e);
+    bool awaited = e->awaiting_devices;   /* runs; its inputs wait */
     bool needed_copy = e->needs_copy;
     e->promoted = true;
+    e->awaiting_devices = false;
     vsmr_outbuf_flush(e->held, UINT64_MAX, release_one, e);
     int rc = VSMR_OK;
     if (needed_copy) {
@@ -519,7 +528,9 @@ int vsmr_engine_promote(struct vsmr_engine *e)
     if (was_held && rc == VSMR_OK) {
         rc = vsmr_guest_unpause(e->guest);
         if (rc == VSMR_OK)
-            rc = feed_pending(e);
+            rc = engine_feed_pending(e);
+    } else if (awaited && rc == VSMR_OK) {
+        rc = engine_feed_pending(e);
     }
     vsmr_engine_report(e, "event=promoted held_released=%llu",
                        (unsigned long long)e->cur.outputs_released);

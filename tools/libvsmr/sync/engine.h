@@ -99,6 +99,12 @@ void vsmr_engine_unprotected(struct vsmr_engine *e, bool unprotected);
  * that starts without the primary's state). */
 void vsmr_engine_full_sync(struct vsmr_engine *e);
 
+/* Primary: whether the backup said it runs again after the last
+ * committed sync (its devices reconnected: SYNC_READY), or max_wait_ms
+ * passed since that commit. A sync proposed before then stops the primary
+ * until the backup gets there. Always true elsewhere. */
+bool vsmr_engine_backup_ready(const struct vsmr_engine *e,
+                              uint32_t max_wait_ms);
 bool vsmr_engine_syncing(const struct vsmr_engine *e);
 /* Whether the guest is idle (no input being served, no output waiting):
  * the idle trigger's observation. */

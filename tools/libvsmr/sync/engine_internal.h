@@ -45,6 +45,10 @@ struct vsmr_engine {
     bool promoted, unprotected;
     bool needs_copy;                 /* backup held until a sync commits */
     bool continue_pending;           /* primary: continue failed, retry */
+    bool awaiting_devices;           /* backup: ended, devices not back */
+    double t_restarted, t_devices_checked;
+    double t_committed;              /* the last commit here */
+    uint64_t peer_ready_epoch;       /* primary: the backup's last READY */
 #define ENGINE_MAX_SHARED 256
     uint64_t shared[ENGINE_MAX_SHARED];   /* pages shared with backends */
     bool local_abort;                /* tell the peer when we abort */
@@ -73,6 +77,15 @@ int engine_stop_guest(struct vsmr_engine *e);
 int engine_after_fetch(struct vsmr_engine *e);
 int engine_begin_copy(struct vsmr_engine *e);
 int engine_restart_guest(struct vsmr_engine *e);
+
+/* engine.c: held inputs into the guest */
+int engine_feed_pending(struct vsmr_engine *e);
+
+/* engine_ready.c: a backup running again, and the primary told so */
+/* ran_end: its copy ended (wait for its devices); else it is held. */
+int engine_backup_restarted(struct vsmr_engine *e, bool ran_end);
+int engine_poll_devices(struct vsmr_engine *e);
+void engine_on_ready(struct vsmr_engine *e, uint64_t epoch);
 
 /* engine_xfer.c */
 int engine_send_dirty(struct vsmr_engine *e);

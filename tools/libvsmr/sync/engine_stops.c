@@ -85,19 +85,40 @@ int engine_begin_copy(struct vsmr_engine *e)
     return vsmr_guest_backup_begin(e->guest);
 }
 
+/* Where a backup's end went (Xen: seconds under emulation, and the
+ * primary's next sync waits for it). */
+static void report_end(struct vsmr_engine *e, double ms)
+{
+    struct vsmr_guest_backup_figures f;
+    if (vsmr_guest_backup_figures(e->guest, &f) < 0)
+        return;
+    vsmr_engine_report(e, "event=backup_restarted ms_end=%.1f "
+        "ms_channels=%.1f ms_walk=%.1f ms_reintroduce=%.1f ms_restore=%.1f "
+        "ms_resume=%.1f nodes_walked=%zu nodes_recreated=%zu "
+        "nodes_changed=%zu nodes_lost=%zu", ms, f.ms_channels, f.ms_walk,
+        f.ms_reintroduce, f.ms_restore, f.ms_resume, f.nodes_walked,
+        f.nodes_recreated, f.nodes_changed, f.nodes_lost);
+}
+
 static int restart_backup(struct vsmr_engine *e)
 {
     bool committed = e->last.committed;
+    double t = vsmr_engine_now_ms();
     int rc = committed ? vsmr_guest_backup_end(e->guest, true)
                        : vsmr_guest_backup_cancel(e->guest);
     if (rc == VSMR_OK) {
         e->needs_copy = false;
-        return VSMR_OK;
+        if (!committed)
+            return VSMR_OK;
+        report_end(e, vsmr_engine_now_ms() - t);
+        return engine_backup_restarted(e, true);
     }
     char why[300];
     snprintf(why, sizeof why, "%s (%s)", vsmr_errmsg(), vsmr_err_name(rc));
     e->needs_copy = true;
     vsmr_engine_report(e, "event=backup_held reason=\"%s\"", why);
+    if (committed)
+        engine_backup_restarted(e, false);
     /* A cancel that cannot restart the guest is the backend's documented
      * answer, not a failure; an end that fails is. */
     return committed ? vsmr_fail(rc, "%s", why) : VSMR_OK;

@@ -313,6 +313,9 @@ int engine_on_frame(struct vsmr_engine *e, const uint8_t *frame, size_t len)
             return vsmr_fail(VSMR_EIO, "backup failed to apply epoch %llu",
                              (unsigned long long)m.epoch);
         return vsmr_sync_peer_ack(e->sync, m.epoch, m.digest_lo, m.digest_hi);
+    case VSMR_WIRE_SYNC_READY:
+        engine_on_ready(e, m.epoch);
+        return VSMR_OK;
     case VSMR_WIRE_SYNC_ABORT: {
         char why[VSMR_WIRE_MAX_REASON + 32];
         snprintf(why, sizeof why, "peer aborted: %.*s", (int)m.reason_len,

@@ -25,6 +25,7 @@ static size_t payload_size(const struct vsmr_wire_sync *m)
     case VSMR_WIRE_SYNC_DONE:   return 24 + m->context_len;
     case VSMR_WIRE_SYNC_ACK:    return 32;
     case VSMR_WIRE_SYNC_ABORT:  return 16 + m->reason_len;
+    case VSMR_WIRE_SYNC_READY:  return 16;
     case VSMR_WIRE_PAGES:       return 16 + (size_t)m->count * PAGE_RECORD;
     default:                    return 0;
     }
@@ -71,6 +72,7 @@ static int check_limits(const struct vsmr_wire_sync *m)
                              "(1..%u)", m->count, VSMR_WIRE_MAX_PAGES);
         return VSMR_OK;
     case VSMR_WIRE_SYNC_ACK:
+    case VSMR_WIRE_SYNC_READY:
         return VSMR_OK;
     default:
         return vsmr_fail(VSMR_EPROTO, "frame type 0x%04x is not a sync "
@@ -130,6 +132,10 @@ int vsmr_wire_sync_encode(const struct vsmr_wire_sync *m, uint8_t *buf,
         put_le32(p + 8, m->count);
         put_le32(p + 12, 0);
         memcpy(p + 16, m->pages, (size_t)m->count * PAGE_RECORD);
+        break;
+    case VSMR_WIRE_SYNC_READY:
+        put_le32(p + 8, 0);
+        put_le32(p + 12, 0);
         break;
     }
     *written = size;
@@ -206,6 +212,12 @@ static int decode_body(const uint8_t *p, size_t n, struct vsmr_wire_sync *m)
             return VSMR_EPROTO;
         m->pages = p + 16;
         return need(n, 16 + (size_t)m->count * PAGE_RECORD, "pages");
+    case VSMR_WIRE_SYNC_READY:
+        if (need(n, 16, "sync ready") < 0 ||
+            reserved_zero(p + 8, "sync ready") < 0 ||
+            reserved_zero(p + 12, "sync ready") < 0)
+            return VSMR_EPROTO;
+        return VSMR_OK;
     default:
         return vsmr_fail(VSMR_EPROTO, "frame type 0x%04x is not a sync "
                          "message", m->type);

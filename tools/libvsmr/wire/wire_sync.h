@@ -18,6 +18,7 @@ enum vsmr_wire_sync_type {
     VSMR_WIRE_SYNC_DONE   = 0x0103,  /* primary -> backup, + context */
     VSMR_WIRE_SYNC_ACK    = 0x0104,  /* backup -> primary */
     VSMR_WIRE_SYNC_ABORT  = 0x0105,  /* either way: epoch abandoned */
+    VSMR_WIRE_SYNC_READY  = 0x0107,  /* backup -> primary: running again */
     VSMR_WIRE_PAGES       = 0x0201,  /* primary -> backup, page contents */
 };
 
@@ -46,6 +47,7 @@ struct vsmr_wire_sync {
     /* ACK */
     uint32_t status;                 /* 0: applied */
     uint64_t digest_lo, digest_hi;   /* all memory, verify mode; else 0 */
+    /* READY: epoch = the committed epoch the backup runs on from */
     /* ABORT */
     const char *reason;              /* not NUL-terminated */
     uint32_t reason_len;

@@ -21,6 +21,9 @@ struct sim_guest {
     uint64_t sent;
     struct sim_outbox *outbox;
     unsigned fail_next;             /* sim_sync.c: steps told to fail */
+    unsigned devices_down;          /* sim_sync.c: checks that say "not
+                                       connected" after the next end */
+    unsigned devices_down_left;
     char trace[512];                /* sim_sync.c: steps called */
 };
 

@@ -3,7 +3,9 @@
  * devices and no domain-side state, so stopping for a sync is a pause,
  * a backup's prepare a pause, begin nothing, end and cancel an unpause;
  * no page is shared with a backend and every page maps. Tests can make
- * one step fail (vsmr_sim_fail_sync_step) to check the engine's recovery.
+ * one step fail (vsmr_sim_fail_sync_step) to check the engine's recovery,
+ * and its devices come back late after an end
+ * (vsmr_sim_devices_down_after_end).
  */
 #include <stdio.h>
 #include <string.h>
@@ -82,10 +84,19 @@ int sim_backup_begin(vsmr_guest *g)
     return failing(g, BEGIN) ? injected(BEGIN) : VSMR_OK;
 }
 
+int vsmr_sim_devices_down_after_end(vsmr_guest *g, unsigned checks)
+{
+    if (!g || g->ops != &vsmr_guest_sim_ops)
+        return vsmr_fail(VSMR_EINVAL, "devices down: not a sim guest");
+    sim_of(g)->devices_down = checks;
+    return VSMR_OK;
+}
+
 int sim_backup_end(vsmr_guest *g, bool reconnect, bool run)
 {
     if (failing(g, END))
         return injected(END);
+    sim_of(g)->devices_down_left = sim_of(g)->devices_down;
     return run ? sim_unpause(g) : VSMR_OK;
 }
 
@@ -97,9 +108,13 @@ int sim_backup_cancel(vsmr_guest *g, bool begun)
     return sim_unpause(g);
 }
 
+/* Connected, unless a test asked for a reconnect that takes a while. */
 int sim_devices_connected(vsmr_guest *g, int timeout_ms, bool *up)
 {
-    *up = true;
+    struct sim_guest *s = sim_of(g);
+    *up = s->devices_down_left == 0;
+    if (!*up)
+        s->devices_down_left--;
     return VSMR_OK;
 }
 

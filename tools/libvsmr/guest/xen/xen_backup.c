@@ -92,6 +92,7 @@ int xen_backup_end(vsmr_guest *g, bool reconnect, bool run)
         return rc;
     if (!run)
         return VSMR_OK;
+    double t = xen_now_ms();
     /* Slow resume: the kernel sees "resumed in a new domain", re-registers
      * vcpu_info, re-reads its event channels and reconnects its devices. */
     if (xc_domain_resume(x->xch, x->domid, 0) < 0)
@@ -105,6 +106,7 @@ int xen_backup_end(vsmr_guest *g, bool reconnect, bool run)
         return rc;
     x->bk_paused = false;
     x->detached = false;
+    x->figures.ms_resume = xen_now_ms() - t;
     return VSMR_OK;
 }
 

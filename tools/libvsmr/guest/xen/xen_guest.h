@@ -84,11 +84,12 @@ int xen_devices_connected(vsmr_guest *g, int timeout_ms, bool *up);
 
 /* xen_reconnect.c: new toolstack event channels, new xenstore connection */
 int xen_reconnect(struct xen_guest *x);
+double xen_now_ms(void);   /* CLOCK_MONOTONIC, for the figures */
 
 /* xen_xsacl.c: the xenstore nodes naming a domain, kept across a release */
 struct xen_acl_snapshot;
 int xen_acl_snapshot(struct xs_handle *xs, uint32_t domid,
-                     struct xen_acl_snapshot **out);
+                     struct xen_acl_snapshot **out, size_t *walked);
 /* Puts back what changed; counts into figures. */
 void xen_acl_restore(struct xs_handle *xs, const struct xen_acl_snapshot *s,
                      struct vsmr_guest_backup_figures *f);

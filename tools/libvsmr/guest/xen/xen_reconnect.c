@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "guest/xen/xen_guest.h"
@@ -43,19 +44,37 @@ static int write_port(struct xen_guest *x, struct xs_handle *xs,
     return VSMR_OK;
 }
 
+double xen_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Milliseconds since *t, and *t moved to now. */
+static double lap(double *t)
+{
+    double now = xen_now_ms(), d = now - *t;
+    *t = now;
+    return d;
+}
+
 int xen_reconnect(struct xen_guest *x)
 {
     struct vsmr_guest_backup_figures f = {.store_port = -1,
                                           .console_port = -1};
+    double t = xen_now_ms();
     struct xs_handle *xs;
     int rc = xen_xs(x, &xs);
     if (rc < 0 || (rc = new_channels(x, &f.store_port, &f.console_port)) < 0)
         return rc;
+    f.ms_channels = lap(&t);
     /* Releasing deletes the nodes it owns and strips it from every other
      * node's permissions (oxenstored 4.17): remember them first. */
     struct xen_acl_snapshot *snap;
-    if ((rc = xen_acl_snapshot(xs, x->domid, &snap)) < 0)
+    if ((rc = xen_acl_snapshot(xs, x->domid, &snap, &f.nodes_walked)) < 0)
         return rc;
+    f.ms_walk = lap(&t);
     /* A failed release leaves the old connection; introduce then fails
      * and says so. */
     xs_release_domain(xs, x->domid);
@@ -67,10 +86,12 @@ int xen_reconnect(struct xen_guest *x)
         xen_acl_free(snap);
         return rc;
     }
+    f.ms_reintroduce = lap(&t);
     xen_acl_restore(xs, snap, &f);
     xen_acl_free(snap);
+    if ((rc = write_port(x, xs, "store/port", f.store_port)) == VSMR_OK)
+        rc = write_port(x, xs, "console/port", f.console_port); /* xenconsoled rebinds */
+    f.ms_restore = lap(&t);
     x->figures = f;
-    if ((rc = write_port(x, xs, "store/port", f.store_port)) < 0)
-        return rc;
-    return write_port(x, xs, "console/port", f.console_port); /* xenconsoled rebinds */
+    return rc;
 }

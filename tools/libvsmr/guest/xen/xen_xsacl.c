@@ -25,6 +25,7 @@ struct acl_entry {
 struct xen_acl_snapshot {
     struct acl_entry *e;
     size_t n, cap;
+    size_t walked;                /* nodes whose permissions were read */
     bool oom;
 };
 
@@ -60,6 +61,7 @@ static void walk(struct xs_handle *xs, const char *path, uint32_t domid,
 {
     unsigned int n = 0;
     struct xs_permissions *p = xs_get_permissions(xs, XBT_NULL, path, &n);
+    s->walked++;
     if (p && names(p, n, domid))
         keep(s, xs, path, p, n);
     else
@@ -78,7 +80,7 @@ static void walk(struct xs_handle *xs, const char *path, uint32_t domid,
 }
 
 int xen_acl_snapshot(struct xs_handle *xs, uint32_t domid,
-                     struct xen_acl_snapshot **out)
+                     struct xen_acl_snapshot **out, size_t *walked)
 {
     struct xen_acl_snapshot *s = calloc(1, sizeof *s);
     if (s)
@@ -88,6 +90,7 @@ int xen_acl_snapshot(struct xs_handle *xs, uint32_t domid,
         return vsmr_fail(VSMR_ENOMEM, "domain %u: out of memory for its "
                          "xenstore nodes", domid);
     }
+    *walked = s->walked;
     *out = s;
     return VSMR_OK;
 }

@@ -141,6 +141,11 @@ struct vsmr_guest_backup_figures {
                                       new connection changed (put back) */
     size_t nodes_recreated;        /* ... that it deleted (recreated) */
     size_t nodes_lost;             /* ... that could not be put back */
+    size_t nodes_walked;           /* xenstore nodes read to find them */
+    /* Where the end's time went, in ms (Xen; sim: 0): the event channels,
+     * the walk that remembers the nodes, release + introduce, putting the
+     * nodes back, and the slow resume with the unpause. */
+    double ms_channels, ms_walk, ms_reintroduce, ms_restore, ms_resume;
 };
 int vsmr_guest_backup_figures(vsmr_guest *g,
                               struct vsmr_guest_backup_figures *f);

@@ -67,6 +67,10 @@ int vsmr_sim_pid(vsmr_guest *g);
  * cancel leave the guest stopped (VSMR_ESTATE), as a Xen backup's does.
  * An unknown step is VSMR_EINVAL. */
 int vsmr_sim_fail_sync_step(vsmr_guest *g, const char *step);
+/* Tests: after each backup end, the next `checks` calls of
+ * vsmr_guest_devices_connected say "not connected" (a Xen backup's
+ * frontends reconnecting); 0 (the default): connected at once. */
+int vsmr_sim_devices_down_after_end(vsmr_guest *g, unsigned checks);
 /* Tests: the sync steps called since the last call, space-separated
  * ("prepare begin end"), into buf; then forgets them. */
 int vsmr_sim_sync_trace(vsmr_guest *g, char *buf, size_t cap);

@@ -12,6 +12,7 @@ for t in tests/integration/test_netio_*.sh; do
   n=$(basename "$t" .sh)
   out=$(timeout 300 sh "$t" 2>&1); rc=$?
   echo "$out" | tail -15
+  echo "$out" | grep -E '^(FAIL|SKIP):' | head -3   # the cause, if above the tail
   if [ $rc = 0 ] && ! echo "$out" | grep -q '^SKIP'; then
     echo "LAB-CHECK $n PASS"
   else

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "guest/xen/xen_guest.h"
 #include "vsmr/guest.h"
 
 static bool have_xen(void)
@@ -61,6 +62,34 @@ START_TEST(null_handle_operations_fail_cleanly)
 }
 END_TEST
 
+/* The pruned xenstore walk (a backup's end) reaches every place libxl
+ * keeps domain 7's nodes and none of another domain's. */
+START_TEST(pruned_walk_covers_a_domains_nodes)
+{
+    struct xen_xs_owner o = {.dom = "7", .vm = "0a1b-uuid"};
+    const char *reached[] = {
+        "/local", "/local/domain", "/local/domain/7",
+        "/local/domain/7/device/vif/0/state", "/local/domain/7/control",
+        "/local/domain/0/backend", "/local/domain/0/backend/vif/7/0/state",
+        "/local/domain/3/backend/vbd/7/51712/params",     /* driver domain */
+        "/local/domain/0/device-model/7/state", "/libxl/7/dm-version",
+        "/vm/0a1b-uuid/name", "/tool/xenstored", "/",
+    };
+    const char *pruned[] = {
+        "/local/domain/0/name", "/local/domain/3/device/vif/0",
+        "/local/domain/0/backend/vif/3/0/state", "/local/domain/77/name",
+        "/local/domain/0/backend/vif/70/0", "/libxl/3/type",
+        "/vm/other-uuid/name", "/local/domain/0/device-model/3",
+    };
+    for (size_t i = 0; i < sizeof reached / sizeof *reached; i++)
+        ck_assert_msg(xen_xs_pruned_reaches(&o, reached[i]), "%s",
+                      reached[i]);
+    for (size_t i = 0; i < sizeof pruned / sizeof *pruned; i++)
+        ck_assert_msg(!xen_xs_pruned_reaches(&o, pruned[i]), "%s",
+                      pruned[i]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("xen_guest");
@@ -68,6 +97,7 @@ int main(void)
     tcase_add_test(tc, no_xen_is_a_clear_error);
     tcase_add_test(tc, bad_specs_are_rejected_before_touching_xen);
     tcase_add_test(tc, null_handle_operations_fail_cleanly);
+    tcase_add_test(tc, pruned_walk_covers_a_domains_nodes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -27,6 +27,8 @@ struct xen_guest {
     bool detached;                   /* a frontend was sent to Initialising */
     uint64_t store_pfn;              /* its xenstore ring, read at prepare */
     struct vsmr_guest_backup_figures figures;   /* of the last end */
+    bool acl_prune;                  /* xen_xsacl.c: pruned walks suffice */
+    unsigned acl_walks;              /* ends so far (a whole walk each 100) */
     uint64_t *mappable;              /* xen_mappable.c's cache, or NULL */
 };
 
@@ -88,7 +90,20 @@ double xen_now_ms(void);   /* CLOCK_MONOTONIC, for the figures */
 
 /* xen_xsacl.c: the xenstore nodes naming a domain, kept across a release */
 struct xen_acl_snapshot;
-int xen_acl_snapshot(struct xs_handle *xs, uint32_t domid,
+/* xen_xspath.c: where libxl keeps domain `dom`'s nodes (vm: the last
+ * part of its /vm/<uuid>). may_hold: whether such a node can sit under
+ * parent/child; pruned_reaches: whether every step to path may. */
+struct xen_xs_owner {
+    char dom[16];
+    char vm[64];
+};
+bool xen_xs_may_hold(const struct xen_xs_owner *o, const char *parent,
+                     const char *child);
+bool xen_xs_pruned_reaches(const struct xen_xs_owner *o, const char *path);
+
+/* *prune: walk only where libxl keeps a domain's nodes; a whole-tree walk
+ * (*prune false) sets it when the pruned one would have found the same. */
+int xen_acl_snapshot(struct xs_handle *xs, uint32_t domid, bool *prune,
                      struct xen_acl_snapshot **out, size_t *walked);
 /* Puts back what changed; counts into figures. */
 void xen_acl_restore(struct xs_handle *xs, const struct xen_acl_snapshot *s,

@@ -16,6 +16,8 @@
 
 #include <xen/hvm/params.h>
 
+#define FULL_WALK_EVERY 100
+
 static int new_channels(struct xen_guest *x, int *store, int *console)
 {
     *store = xc_evtchn_alloc_unbound(x->xch, x->domid, 0);
@@ -72,7 +74,12 @@ int xen_reconnect(struct xen_guest *x)
     /* Releasing deletes the nodes it owns and strips it from every other
      * node's permissions (oxenstored 4.17): remember them first. */
     struct xen_acl_snapshot *snap;
-    if ((rc = xen_acl_snapshot(xs, x->domid, &snap, &f.nodes_walked)) < 0)
+    /* Now and then the whole tree again: nodes may have been added
+     * where the pruned walk does not look. */
+    if (x->acl_walks++ % FULL_WALK_EVERY == 0)
+        x->acl_prune = false;
+    if ((rc = xen_acl_snapshot(xs, x->domid, &x->acl_prune, &snap,
+                               &f.nodes_walked)) < 0)
         return rc;
     f.ms_walk = lap(&t);
     /* A failed release leaves the old connection; introduce then fails

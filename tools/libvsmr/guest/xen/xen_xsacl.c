@@ -4,6 +4,12 @@
  * domain (for a fresh connection) makes oxenstored delete the nodes it
  * owns and strip it from every other ACL; this recreates and re-permits
  * them. Not atomic: watchers see the nodes go and come back.
+ *
+ * Reading the whole tree costs two requests a node, at every sync (under
+ * emulation a large part of the backup's end). libxl keeps a domain's
+ * nodes under its own /local/domain/D, under <backend domain>/backend/
+ * <class>/D, /libxl/D and its /vm/<uuid>; the pruned walk reads only those.
+ * It is used only once a whole-tree walk found nothing outside them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,39 +62,69 @@ static void keep(struct xen_acl_snapshot *s, struct xs_handle *xs,
     s->e[s->n++] = (struct acl_entry){strdup(path), v, v ? len : 0, p, n};
 }
 
-static void walk(struct xs_handle *xs, const char *path, uint32_t domid,
+struct walk_ctx {
+    struct xs_handle *xs;
+    uint32_t domid;
+    struct xen_xs_owner who;
+    bool prune;
+};
+
+static void walk(const struct walk_ctx *c, const char *path,
                  struct xen_acl_snapshot *s, int depth)
 {
     unsigned int n = 0;
-    struct xs_permissions *p = xs_get_permissions(xs, XBT_NULL, path, &n);
+    struct xs_permissions *p = xs_get_permissions(c->xs, XBT_NULL, path, &n);
     s->walked++;
-    if (p && names(p, n, domid))
-        keep(s, xs, path, p, n);
+    if (p && names(p, n, c->domid))
+        keep(s, c->xs, path, p, n);
     else
         free(p);
     if (depth >= MAX_DEPTH)
         return;
     unsigned int nc = 0;
-    char **kids = xs_directory(xs, XBT_NULL, path, &nc);
+    char **kids = xs_directory(c->xs, XBT_NULL, path, &nc);
     for (unsigned int i = 0; kids && i < nc; i++) {
+        if (c->prune && !xen_xs_may_hold(&c->who, path, kids[i]))
+            continue;
         char child[512];
         snprintf(child, sizeof child, "%s/%s", strcmp(path, "/") ? path : "",
                  kids[i]);
-        walk(xs, child, domid, s, depth + 1);
+        walk(c, child, s, depth + 1);
     }
     free(kids);
 }
 
-int xen_acl_snapshot(struct xs_handle *xs, uint32_t domid,
+/* The last part of the domain's /vm/<uuid>, or "" when it has none. */
+static void vm_of(struct walk_ctx *c)
+{
+    char p[64];
+    unsigned int len = 0;
+    snprintf(p, sizeof p, "/local/domain/%u/vm", c->domid);
+    char *v = xs_read(c->xs, XBT_NULL, p, &len);
+    const char *last = v ? strrchr(v, '/') : NULL;
+    snprintf(c->who.vm, sizeof c->who.vm, "%s", last ? last + 1 : "");
+    free(v);
+}
+
+int xen_acl_snapshot(struct xs_handle *xs, uint32_t domid, bool *prune,
                      struct xen_acl_snapshot **out, size_t *walked)
 {
+    struct walk_ctx c = {.xs = xs, .domid = domid, .prune = *prune};
+    snprintf(c.who.dom, sizeof c.who.dom, "%u", domid);
+    vm_of(&c);
     struct xen_acl_snapshot *s = calloc(1, sizeof *s);
     if (s)
-        walk(xs, "/", domid, s, 0);
+        walk(&c, "/", s, 0);
     if (!s || s->oom || (s->n && !s->e[s->n - 1].path)) {
         xen_acl_free(s);
         return vsmr_fail(VSMR_ENOMEM, "domain %u: out of memory for its "
                          "xenstore nodes", domid);
+    }
+    if (!c.prune) {        /* a whole-tree walk: may the next be pruned? */
+        *prune = true;
+        for (size_t i = 0; i < s->n; i++)
+            if (!xen_xs_pruned_reaches(&c.who, s->e[i].path))
+                *prune = false;
     }
     *walked = s->walked;
     *out = s;

@@ -79,6 +79,7 @@ pair_wait() {
   local f=${HDIR[$1]}/share/out/$2 end=$(( $(date +%s) + $3 ))
   while [ "$(date +%s)" -lt "$end" ]; do
     [ -s "$f" ] && return 0
+    pair_emulator_failed
     kill -0 "${RUNPIDS[$1]}" 2>/dev/null || { [ -s "$f" ]; return; }
     sleep 1
   done
@@ -134,6 +135,15 @@ pair_finish() {
 # triple_faulted: whether a domU of either host triple-faulted (check.sh
 # repeats such a run: an emulation failure, docs/lab.md).
 pair_triple_faulted() { grep -raqs --include=serial.log "Triple fault" "$OUT"; }
+# A run whose guest the emulator triple-faulted measures nothing more:
+# every wait ends it at once (check.sh runs it again) instead of waiting
+# out its timeouts (a CI run waited 10 min for a dead backup's writes).
+pair_emulator_failed() {
+  pair_triple_faulted || return 0
+  echo "$(pel) a domU triple-faulted (the emulator, docs/lab.md):" \
+       "$(grep -rah --include=serial.log 'Triple fault' "$OUT" | head -1 | tr -d '\r'); ending this run"
+  exit 1
+}
 
 # --- the client's log ($CL: pair/client.sh write), for the scenarios ---
 acks() { local n; n=$(grep -c '^ACK' "$CL" 2>/dev/null); echo "${n:-0}"; }
@@ -150,6 +160,7 @@ wait_until() {   # wait_until SECONDS CMD...: polls CMD every second,
   local end=$(( $(date +%s) + $1 )) next=$(( $(date +%s) + 30 )); shift
   while [ "$(date +%s)" -lt "$end" ]; do   # with live progress
     "$@" && return 0
+    pair_emulator_failed
     if [ "$(date +%s)" -ge "$next" ] && [ -f "$CL" ]; then
       echo "$(pel) ... $(acks) writes acknowledged"; next=$(( next + 30 ))
     fi

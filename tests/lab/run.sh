@@ -45,7 +45,7 @@ log "$NAME: booting Xen in QEMU (log: $SERIAL)"
 qemu-system-x86_64 -accel "tcg,thread=${QEMU_TCG_THREAD:-multi}" -cpu "${QEMU_CPU:-max,-rdtscp,-avx,-avx2,-xsave,-xsaveopt,-xsavec,-xsaves}" -smp "${QEMU_SMP:-2}" -m "${MEM:-2048}" \
   -nographic -no-reboot -serial mon:stdio -pidfile "$OUT/qemu.pid" \
   -kernel "${VSMR_LAB_XEN:-$IMAGE/xen}" \
-  -append "console=com1 com1=115200,8n1 smap=0 dom0_mem=${DOM0_MEM:-1024M},max:${DOM0_MEM:-1024M} dom0_max_vcpus=2 loglvl=all guest_loglvl=all noreboot" \
+  -append "console=com1 com1=115200,8n1 smap=0 dom0_mem=${DOM0_MEM:-1024M},max:${DOM0_MEM:-1024M} dom0_max_vcpus=${QEMU_SMP:-2} loglvl=all guest_loglvl=all noreboot" \
   -initrd "$IMAGE/vmlinuz root=/dev/vda rw console=hvc0 loglevel=4 init=/sbin/vsmr-lab-init vsmrlab.host=$NAME${DOM0_IP:+ vsmrlab.ip=$DOM0_IP},$IMAGE/dom0-initrd.img" \
   -drive file="$OUT/overlay.qcow2",if=virtio,format=qcow2 \
   -virtfs local,path="$OUT/share",mount_tag=vsmrlab,security_model=none,id=vsmrlab \

@@ -40,7 +40,7 @@ struct sync_stats {
     size_t dirty_a, dirty_b, uni, diverged, mismatched_after, map_fail;
     size_t acl_changed_by_release, xs_recreated, learned;
     size_t xs_walked;                 /* nodes read to snapshot B's */
-    double t_b_walk, t_b_resume;      /* parts of t_b_fixup */
+    double t_b_walk, t_b_restore, t_b_resume;   /* parts of t_b_fixup */
     size_t shared;
     bool b_net;
     uint64_t bytes;

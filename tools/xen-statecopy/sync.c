@@ -169,6 +169,7 @@ int sync_once(struct sc *s, struct sync_stats *st, bool final)
         st->xs_recreated = f.nodes_recreated;
         st->xs_walked = f.nodes_walked;
         st->t_b_walk = f.ms_walk;
+        st->t_b_restore = f.ms_reintroduce + f.ms_restore;
         st->t_b_resume = f.ms_resume;
         if (f.nodes_lost)
             printf("sync: %zu xenstore node(s) of B could not be put back\n",

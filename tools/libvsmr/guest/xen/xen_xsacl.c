@@ -29,6 +29,7 @@ struct acl_entry {
 };
 
 struct xen_acl_snapshot {
+    uint32_t domid;
     struct acl_entry *e;
     size_t n, cap;
     size_t walked;                /* nodes whose permissions were read */
@@ -113,8 +114,10 @@ int xen_acl_snapshot(struct xs_handle *xs, uint32_t domid, bool *prune,
     snprintf(c.who.dom, sizeof c.who.dom, "%u", domid);
     vm_of(&c);
     struct xen_acl_snapshot *s = calloc(1, sizeof *s);
-    if (s)
+    if (s) {
+        s->domid = domid;
         walk(&c, "/", s, 0);
+    }
     if (!s || s->oom || (s->n && !s->e[s->n - 1].path)) {
         xen_acl_free(s);
         return vsmr_fail(VSMR_ENOMEM, "domain %u: out of memory for its "
@@ -131,33 +134,32 @@ int xen_acl_snapshot(struct xs_handle *xs, uint32_t domid, bool *prune,
     return VSMR_OK;
 }
 
+/* Writes the node's value as remembered, then its permissions. */
+static bool recreate(struct xs_handle *xs, const struct acl_entry *e)
+{
+    return xs_write(xs, XBT_NULL, e->path, e->value ? e->value : "", e->len) &&
+           xs_set_permissions(xs, XBT_NULL, e->path, e->perms, e->n);
+}
+
+/* What the release did is known, so nothing is read first (every request
+ * is a round trip: milliseconds under emulation): the nodes the domain
+ * owned are gone and are written again; the others lost it from their
+ * permissions, which are set back — or, if the node went with a deleted
+ * parent, it is written again too. */
 void xen_acl_restore(struct xs_handle *xs, const struct xen_acl_snapshot *s,
                      struct vsmr_guest_backup_figures *f)
 {
     for (size_t i = 0; i < s->n; i++) {
         const struct acl_entry *e = &s->e[i];
-        unsigned int n = 0;
-        struct xs_permissions *now = xs_get_permissions(xs, XBT_NULL,
-                                                        e->path, &n);
-        if (!now) {                       /* deleted with the release */
-            if (!xs_write(xs, XBT_NULL, e->path, e->value ? e->value : "",
-                          e->len)) {
-                f->nodes_lost++;
-                continue;
-            }
-            f->nodes_recreated++;
-            now = xs_get_permissions(xs, XBT_NULL, e->path, &n);
-            if (!now) {
-                f->nodes_lost++;
-                continue;
-            }
-        }
-        bool same = n == e->n && !memcmp(now, e->perms, n * sizeof *now);
-        free(now);
-        if (same)
+        bool owned = e->n && e->perms[0].id == s->domid;
+        if (!owned &&
+            xs_set_permissions(xs, XBT_NULL, e->path, e->perms, e->n)) {
+            f->nodes_changed++;
             continue;
-        f->nodes_changed++;
-        if (!xs_set_permissions(xs, XBT_NULL, e->path, e->perms, e->n))
+        }
+        if (recreate(xs, e))
+            f->nodes_recreated++;
+        else
             f->nodes_lost++;
     }
 }

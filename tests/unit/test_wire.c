@@ -244,9 +244,9 @@ START_TEST(sync_reserved_fields_are_refused)
         size_t n = 0;
         struct vsmr_wire_sync back;
         ck_assert_int_eq(vsmr_wire_sync_encode(&msgs[i], msg, sizeof msg, &n), 0);
-        ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back), 0);
+        ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back, NULL), 0);
         msg[VSMR_WIRE_HEADER_SIZE + reserved_at[i]] = 1;
-        ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back), VSMR_EPROTO);
+        ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back, NULL), VSMR_EPROTO);
         ck_assert_ptr_nonnull(strstr(vsmr_errmsg(), "reserved field"));
     }
 }

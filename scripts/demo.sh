@@ -84,6 +84,6 @@ sum=$(grep '^client: summary' "$W/client.out")
 dirty_pages=$(awk '{s+=$1} END {print s+0}' "$W/dirty1")
 echo "== summary"
 echo "   requests $(echo "$sum" | val requests), acknowledged $(echo "$sum" | val acknowledged), unknown (in flight at the kill) $(echo "$sum" | val unknown), lost $(echo "$sum" | val lost), contradicted $(echo "$sum" | val contradicted), reconnects $(echo "$sum" | val reconnects)"
-echo "   sync bytes the primary sent before it died: VSMR $((P1 / 1024)) KiB ($((R1 / 1024)) KiB before zstd); Remus mode would have sent every dirty page: $((dirty_pages * 4)) KiB before compression ($(echo "scale=1; $dirty_pages * 4096 / ($R1 + 1)" | bc)x VSMR's before zstd)"
+echo "   sync bytes the primary sent before it died: VSMR $((P1 / 1024)) KiB ($((R1 / 1024)) KiB before zstd); Remus mode would have sent every dirty page: $((dirty_pages * 4)) KiB before compression ($(echo "scale=1; $dirty_pages * 4096 / ($R1 + 1)" | bc)x VSMR's before zstd, $(echo "scale=1; $dirty_pages * 4096 / ($P1 + 1)" | bc)x what it sent)"
 echo "   the backup took over: $(grep -c 'event=promoted' "$W/n2.log" | sed 's/^[1-9].*/yes/;s/^0$/NO/')"
 [ "$crc" = 0 ] && echo "== demo passed: nothing acknowledged was lost" || { echo "== demo FAILED (client exit $crc)"; exit 1; }

@@ -27,7 +27,7 @@ FUZZ_SECONDS ?= 30
 
 VERSION := 0.1.0
 
-PKGS    := libxxhash libsodium libnl-route-3.0 libnl-3.0 check
+PKGS    := libxxhash libzstd libsodium libnl-route-3.0 libnl-3.0 check
 XENLIBS := -lxenctrl -lxenforeignmemory -lxenstore -lxenlight -lxentoollog \
            -lxenguest -lxenevtchn -lxencall -lxengnttab
 RDMALIBS := -libverbs -lrdmacm
@@ -44,7 +44,7 @@ else
 endif
 CFLAGS  ?=
 ALL_CFLAGS := $(CFLAGS_BASE) $(OPT) $(CFLAGS)
-LDLIBS  := $(shell pkg-config --libs libxxhash libsodium libnl-route-3.0 libnl-3.0 2>/dev/null) \
+LDLIBS  := $(shell pkg-config --libs libxxhash libzstd libsodium libnl-route-3.0 libnl-3.0 2>/dev/null) \
            $(XENLIBS) $(RDMALIBS) -lpthread -lm
 CHECKLIBS := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -77,8 +77,9 @@ all: deps-ok $(LIBA) $(LIBSO) $(PROG_BINS) $(BUILD)/libvsmr.pc
 
 deps:
 	@sh scripts/deps.sh
+# Again whenever scripts/deps.sh changed (a package was added).
 deps-ok:
-	@test -f $(BUILD)/.deps-ok || { sh scripts/deps.sh && mkdir -p $(BUILD) && touch $(BUILD)/.deps-ok; }
+	@test $(BUILD)/.deps-ok -nt scripts/deps.sh || { sh scripts/deps.sh && mkdir -p $(BUILD) && touch $(BUILD)/.deps-ok; }
 
 # XXH3 with a wide vector unit; hash.c checks the CPU at run time.
 $(BUILD)/tools/libvsmr/hash/xxh3_wide.o: ALL_CFLAGS += -mavx2

@@ -53,9 +53,10 @@ epoch_line() {  # epoch_line NODE LABEL
   s=$(st "$1") || return
   l=$(echo "$s" | grep '^last_epoch ')
   sl=$(echo "$s" | grep '^sync ')
-  printf '   %-8s epoch %-6s dirty %-5s union %-5s divergent %-4s sent %6s KiB  pause %6s ms  (epochs %s, aborted %s)\n' \
+  printf '   %-8s epoch %-6s dirty %-5s union %-5s divergent %-4s sent %6s KiB (raw %6s)  pause %6s ms  (epochs %s, aborted %s)\n' \
     "$2" "$(echo "$l" | val epoch)" "$(echo "$l" | val dirty_local)" "$(echo "$l" | val union)" \
     "$(echo "$l" | val divergent)" "$(( $(echo "$l" | val bytes_sent) / 1024 ))" \
+    "$(( $(echo "$l" | val bytes_raw) / 1024 ))" \
     "$(echo "$l" | val ms_paused)" "$(echo "$sl" | val committed_epoch)" "$(echo "$sl" | val aborted)"
 }
 
@@ -65,7 +66,7 @@ while kill -0 "$CPID" 2>/dev/null; do
   if [ "$killed" = 0 ]; then
     epoch_line 1 primary
     if [ "$t" -ge $((SECS / 2)) ]; then
-      P1=$(st 1 | grep '^sync ' | val bytes_sent)
+      P1=$(st 1 | grep '^sync ' | val bytes_sent); R1=$(st 1 | grep '^sync ' | val bytes_raw)
       grep 'event=epoch_committed' "$W/n1.log" | val dirty_local > "$W/dirty1"
       kill -9 "$PID1"; killed=1
       echo "== kill -9 of the primary at t=${t}s"
@@ -83,6 +84,6 @@ sum=$(grep '^client: summary' "$W/client.out")
 dirty_pages=$(awk '{s+=$1} END {print s+0}' "$W/dirty1")
 echo "== summary"
 echo "   requests $(echo "$sum" | val requests), acknowledged $(echo "$sum" | val acknowledged), unknown (in flight at the kill) $(echo "$sum" | val unknown), lost $(echo "$sum" | val lost), contradicted $(echo "$sum" | val contradicted), reconnects $(echo "$sum" | val reconnects)"
-echo "   sync bytes the primary sent before it died: VSMR $((P1 / 1024)) KiB; Remus mode would have sent every dirty page: $((dirty_pages * 4)) KiB ($(echo "scale=1; $dirty_pages * 4096 / ($P1 + 1)" | bc)x more)"
+echo "   sync bytes the primary sent before it died: VSMR $((P1 / 1024)) KiB ($((R1 / 1024)) KiB before zstd); Remus mode would have sent every dirty page: $((dirty_pages * 4)) KiB before compression ($(echo "scale=1; $dirty_pages * 4096 / ($R1 + 1)" | bc)x VSMR's before zstd, $(echo "scale=1; $dirty_pages * 4096 / ($P1 + 1)" | bc)x what it sent)"
 echo "   the backup took over: $(grep -c 'event=promoted' "$W/n2.log" | sed 's/^[1-9].*/yes/;s/^0$/NO/')"
 [ "$crc" = 0 ] && echo "== demo passed: nothing acknowledged was lost" || { echo "== demo FAILED (client exit $crc)"; exit 1; }

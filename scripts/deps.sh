@@ -7,7 +7,7 @@ set -eu
 
 # Build and unit tests.
 PKGS="build-essential pkg-config clang libclang-rt-14-dev llvm
-libxen-dev libxxhash-dev check libsodium-dev
+libxen-dev libxxhash-dev libzstd-dev check libsodium-dev
 libibverbs-dev librdmacm-dev libnl-route-3-dev libnl-3-dev
 iproute2 procps python3 bc kmod busybox-static"
 # (busybox: the netio integration tests' ping, ping6 and arping in

@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_sync_verify.sh - VSMR on three hosts with verify mode: every sync
 # leaves the two guests' memory identical (a difference aborts the epoch
-# loudly, so aborted must stay 0); the client loses nothing; a witness
+# loudly, so aborted must stay 0), with the default configuration's
+# compressed frames; the client loses nothing; a witness
 # failure leaves the primary serving and syncing; a backup failure leaves
 # it serving unprotected; the backup, restarted from scratch, is brought
 # back in sync with a full copy while the primary runs (re-protection).
@@ -16,6 +17,8 @@ client "$WORK/c1.out" --requests 3000 --window 8 --verify-at-end
 expect_clean_client "$WORK/c1.out"
 expect_epochs_clean 5; e1=$E
 note "epochs committed: $e1, none aborted, memory equal after each"
+# sync_compress is zstd by default: the primary's pages went compressed.
+[ "$(sync_field 1 bytes_sent)" -lt "$(sync_field 1 bytes_raw)" ] || fail "default config: bytes_sent $(sync_field 1 bytes_sent) is not below bytes_raw $(sync_field 1 bytes_raw)"
 
 note "witness killed: the primary keeps serving and syncing"
 kill_node 3 9

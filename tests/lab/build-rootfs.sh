@@ -31,7 +31,7 @@ KVER=${KPKG#linux-image-}
 log "kernel $KPKG"
 in_root apt-get install -y -q --no-install-recommends \
   "$KPKG" xen-utils-4.17 xen-utils-common libxen-dev \
-  gcc libc6-dev make pkg-config libxxhash-dev libsodium-dev libnl-route-3-dev libnl-3-dev \
+  gcc libc6-dev make pkg-config libxxhash-dev libzstd-dev libsodium-dev libnl-route-3-dev libnl-3-dev \
   libibverbs-dev librdmacm-dev check iptables ethtool strace \
   openssh-server openssh-client >> "$OUT/apt.log" 2>&1 \
   || { tail -30 "$OUT/apt.log"; die "apt-get install in rootfs failed"; }

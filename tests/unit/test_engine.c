@@ -8,7 +8,9 @@
  * prepare/begin/end) come in the engine's order, and a failure at each
  * leaves both guests running or held until the next sync; a backup
  * whose devices come back late holds its inputs and the primary's next
- * sync waits for its SYNC_READY.
+ * sync waits for its SYNC_READY; a side that sends zstd frames and one
+ * that sends plain ones sync as well as two alike, and the zstd side's
+ * bytes sent fall below its raw bytes.
  */
 #include <check.h>
 #include <stdio.h>
@@ -90,12 +92,13 @@ static void on_action(void *ctx, const char *action)
 }
 
 static void make_side(struct side *s, enum vsmr_sync_role role,
-                      enum vsmr_sync_mode mode)
+                      enum vsmr_sync_mode mode, enum vsmr_sync_compress z)
 {
     memset(s, 0, sizeof *s);
     s->g = simtest_open(SPEC);
     struct vsmr_engine_config c = {
-        .role = role, .mode = mode, .verify = true, .hash_threads = 2,
+        .role = role, .mode = mode, .verify = true, .compress = z,
+        .hash_threads = 2,
         .io = {sim_inject, sim_collect, sim_served, s->g},
         .send = send_to_peer, .release = on_release,
         .before_action = on_action, .ctx = s,
@@ -104,13 +107,22 @@ static void make_side(struct side *s, enum vsmr_sync_role role,
                   vsmr_errmsg());
 }
 
-/* A primary and a backup joined to each other. */
-static void make_pair(struct side *p, struct side *b, enum vsmr_sync_mode mode)
+/* A primary and a backup joined to each other, each sending zstd frames
+ * or plain ones. */
+static void make_pair_z(struct side *p, struct side *b,
+                        enum vsmr_sync_mode mode, enum vsmr_sync_compress pz,
+                        enum vsmr_sync_compress bz)
 {
-    make_side(p, VSMR_SYNC_PRIMARY, mode);
-    make_side(b, VSMR_SYNC_BACKUP, mode);
+    make_side(p, VSMR_SYNC_PRIMARY, mode, pz);
+    make_side(b, VSMR_SYNC_BACKUP, mode, bz);
     p->peer = b;
     b->peer = p;
+}
+
+/* The default: both compress. */
+static void make_pair(struct side *p, struct side *b, enum vsmr_sync_mode mode)
+{
+    make_pair_z(p, b, mode, VSMR_SYNC_COMPRESS_ZSTD, VSMR_SYNC_COMPRESS_ZSTD);
 }
 
 static void free_side(struct side *s)
@@ -571,6 +583,58 @@ START_TEST(backup_ready_after_its_devices)
 }
 END_TEST
 
+/* sync_compress differs between the sides (as during an upgrade): each
+ * receives what the other sends; memory is identical after every epoch
+ * (verify mode); zstd sends fewer bytes than raw, plain exactly raw. */
+START_TEST(zstd_and_plain_sides_sync)
+{
+    static const struct {
+        enum vsmr_sync_mode mode;
+        enum vsmr_sync_compress p, b;
+    } cases[] = {
+        {VSMR_SYNC_MODE_VSMR, VSMR_SYNC_COMPRESS_ZSTD, VSMR_SYNC_COMPRESS_OFF},
+        {VSMR_SYNC_MODE_VSMR, VSMR_SYNC_COMPRESS_OFF, VSMR_SYNC_COMPRESS_ZSTD},
+        {VSMR_SYNC_MODE_REMUS, VSMR_SYNC_COMPRESS_ZSTD, VSMR_SYNC_COMPRESS_OFF},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        struct side p, b;
+        make_pair_z(&p, &b, cases[c].mode, cases[c].p, cases[c].b);
+        uint64_t sent[2] = {0}, raw[2] = {0};
+        for (uint64_t e = 1; e <= 3; e++) {
+            feed(&p, &b, 200 + e, 500);
+            sync_both(&p, &b, e);
+            struct side *both[2] = {&p, &b};
+            for (int k = 0; k < 2; k++) {
+                const struct vsmr_epoch_metrics *m = vsmr_engine_last(both[k]->e);
+                ck_assert_msg(m->committed, "case %zu epoch %llu", c,
+                              (unsigned long long)e);
+                sent[k] += m->bytes_sent;
+                raw[k] += m->bytes_raw;
+            }
+        }
+        ck_assert_uint_eq(memory_differs(&p, &b), 0);
+        enum vsmr_sync_compress z[2] = {cases[c].p, cases[c].b};
+        for (int k = 0; k < 2; k++) {
+            ck_assert_uint_gt(sent[k], 0);
+            if (z[k] == VSMR_SYNC_COMPRESS_OFF)
+                ck_assert_uint_eq(sent[k], raw[k]);
+            else if (k == 0)           /* the primary's pages shrink */
+                ck_assert_uint_lt(sent[k], raw[k]);
+            else
+                ck_assert_uint_le(sent[k], raw[k]);
+        }
+        uint64_t epochs, tsent, traw;
+        double paused;
+        vsmr_engine_totals(p.e, &epochs, &tsent, &traw, &paused);
+        ck_assert_uint_eq(epochs, 3);
+        ck_assert_uint_eq(tsent, sent[0]);
+        ck_assert_uint_eq(traw, raw[0]);
+        free_side(&p);
+        free_side(&b);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("engine");
@@ -584,6 +648,7 @@ int main(void)
     tcase_add_test(tc, primary_lost_before_done_leaves_backup_running);
     tcase_add_test(tc, a_failing_step_leaves_guests_running);
     tcase_add_test(tc, backup_ready_after_its_devices);
+    tcase_add_test(tc, zstd_and_plain_sides_sync);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -246,9 +246,9 @@ START_TEST(sync_reserved_fields_are_refused)
         size_t n = 0;
         struct vsmr_wire_sync back;
         ck_assert_int_eq(vsmr_wire_sync_encode(&msgs[i], msg, sizeof msg, &n), 0);
-        ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back), 0);
+        ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back, NULL), 0);
         msg[VSMR_WIRE_HEADER_SIZE + reserved_at[i]] = 1;
-        ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back), VSMR_EPROTO);
+        ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back, NULL), VSMR_EPROTO);
         ck_assert_ptr_nonnull(strstr(vsmr_errmsg(), "reserved field"));
     }
 }
@@ -263,12 +263,12 @@ START_TEST(sync_ready_round_trips)
     struct vsmr_wire_sync back;
     ck_assert_int_eq(vsmr_wire_sync_encode(&m, msg, sizeof msg, &n), 0);
     ck_assert_uint_eq(n, VSMR_WIRE_HEADER_SIZE + 16);
-    ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back), 0);
+    ck_assert_int_eq(vsmr_wire_sync_decode(msg, n, &back, NULL), 0);
     ck_assert_uint_eq(back.type, VSMR_WIRE_SYNC_READY);
     ck_assert_uint_eq(back.epoch, 77);
     for (size_t len = VSMR_WIRE_HEADER_SIZE; len < n; len++) {
         msg[8] = (uint8_t)(len - VSMR_WIRE_HEADER_SIZE);   /* header length */
-        ck_assert_int_eq(vsmr_wire_sync_decode(msg, len, &back), VSMR_EPROTO);
+        ck_assert_int_eq(vsmr_wire_sync_decode(msg, len, &back, NULL), VSMR_EPROTO);
     }
 }
 END_TEST

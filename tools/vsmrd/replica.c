@@ -327,9 +327,9 @@ static void on_status(void *ctx, struct strbuf *out)
     struct vsmr_sync_status st;
     vsmr_engine_status(r->engine, &st);
     const struct vsmr_epoch_metrics *m = vsmr_engine_last(r->engine);
-    uint64_t epochs, bytes;
+    uint64_t epochs, bytes, raw;
     double paused;
-    vsmr_engine_totals(r->engine, &epochs, &bytes, &paused);
+    vsmr_engine_totals(r->engine, &epochs, &bytes, &raw, &paused);
     sb_printf(out, "guest backend=%s pages=%llu mode=%s sync_role=%s "
               "synced=%s promoted=%s protected=%s inputs_fed=%llu "
               "inputs_skipped=%llu held_bytes=%zu\n",
@@ -344,22 +344,24 @@ static void on_status(void *ctx, struct strbuf *out)
               (unsigned long long)r->inputs_skipped,
               vsmr_engine_held_bytes(r->engine));
     sb_printf(out, "sync epoch=%llu phase=%s committed_epoch=%llu "
-              "aborted=%llu epochs=%llu bytes_sent=%llu ms_paused=%.1f "
-              "last_reason=\"%s\"\n", (unsigned long long)st.epoch,
-              vsmr_sync_phase_name(st.phase),
+              "aborted=%llu epochs=%llu bytes_sent=%llu bytes_raw=%llu "
+              "ms_paused=%.1f last_reason=\"%s\"\n",
+              (unsigned long long)st.epoch, vsmr_sync_phase_name(st.phase),
               (unsigned long long)st.committed_epoch,
               (unsigned long long)st.aborted, (unsigned long long)epochs,
-              (unsigned long long)bytes, paused, st.reason);
+              (unsigned long long)bytes, (unsigned long long)raw, paused,
+              st.reason);
     sb_printf(out, "last_epoch epoch=%llu committed=%s dirty_local=%llu "
               "dirty_peer=%llu union=%llu divergent=%llu bytes_sent=%llu "
-              "inputs=%llu outputs_held=%llu ms_paused=%.2f ms_hash=%.2f "
-              "ms_transfer=%.2f\n", (unsigned long long)m->epoch,
+              "bytes_raw=%llu inputs=%llu outputs_held=%llu ms_paused=%.2f "
+              "ms_hash=%.2f ms_transfer=%.2f\n", (unsigned long long)m->epoch,
               m->committed ? "yes" : "no",
               (unsigned long long)m->dirty_local,
               (unsigned long long)m->dirty_peer,
               (unsigned long long)m->union_pages,
               (unsigned long long)m->divergent,
               (unsigned long long)m->bytes_sent,
+              (unsigned long long)m->bytes_raw,
               (unsigned long long)m->inputs,
               (unsigned long long)m->outputs_held, m->ms_paused, m->ms_hash,
               m->ms_transfer);
@@ -473,6 +475,8 @@ static int open_engine(struct replica *r)
         .role = r->is_primary ? VSMR_SYNC_PRIMARY : VSMR_SYNC_BACKUP,
         .mode = r->cfg.remus ? VSMR_SYNC_MODE_REMUS : VSMR_SYNC_MODE_VSMR,
         .verify = r->cfg.verify,
+        .compress = r->cfg.sync_compress ? VSMR_SYNC_COMPRESS_ZSTD
+                                         : VSMR_SYNC_COMPRESS_OFF,
         .hash_threads = r->cfg.hash_threads,
         .io = {sim_inject, sim_collect, sim_served, r->guest},
         .send = send_to_peer, .release = release_output,
@@ -537,9 +541,10 @@ int replica_start(const struct vsmr_config *cfg, struct loop *l,
     };
     node_set_hooks(n, &h);
     logline(VSMR_LOG_INFO, "guest_started", "guest=%s pages=%llu mode=%s "
-            "verify=%s", cfg->guest,
+            "verify=%s sync_compress=%s", cfg->guest,
             (unsigned long long)vsmr_guest_page_count(r->guest),
-            cfg->remus ? "remus" : "vsmr", cfg->verify ? "on" : "off");
+            cfg->remus ? "remus" : "vsmr", cfg->verify ? "on" : "off",
+            cfg->sync_compress ? "zstd" : "off");
     *out = r;
     return VSMR_OK;
 }

@@ -101,9 +101,10 @@ static const struct {
                       "auth_failures"},
     {"guest ", "guest", "protected synced held_bytes"},
     {"sync ", "epochs", "epoch committed_epoch epochs aborted bytes_sent "
-                        "ms_paused"},
+                        "bytes_raw ms_paused"},
     {"last_epoch ", "last sync", "epoch committed dirty_local divergent "
-                                 "bytes_sent ms_paused ms_hash ms_transfer"},
+                                 "bytes_sent bytes_raw ms_paused ms_hash "
+                                 "ms_transfer"},
 };
 
 static void show_line(const char *l)

@@ -218,15 +218,16 @@ int main(int argc, char **argv)
         const struct vsmr_epoch_metrics *m = vsmr_engine_last(P.e);
         size_t differ = memory_differs();
         printf("EPOCH transport=%s epoch=%llu committed=%s/%s dirty=%llu/%llu "
-               "union=%llu divergent=%llu bytes_sent=%llu pages_differ=%zu"
-               "\n", kind, (unsigned long long)e,
+               "union=%llu divergent=%llu bytes_sent=%llu bytes_raw=%llu "
+               "pages_differ=%zu\n", kind, (unsigned long long)e,
                sp.committed_epoch == e ? "yes" : "no",
                sb.committed_epoch == e ? "yes" : "no",
                (unsigned long long)m->dirty_local,
                (unsigned long long)m->dirty_peer,
                (unsigned long long)m->union_pages,
                (unsigned long long)m->divergent,
-               (unsigned long long)m->bytes_sent, differ);
+               (unsigned long long)m->bytes_sent,
+               (unsigned long long)m->bytes_raw, differ);
         if (sp.committed_epoch != e || sb.committed_epoch != e || differ) {
             printf("FAIL: epoch %llu (%s / %s)\n", (unsigned long long)e,
                    sp.reason ? sp.reason : "-", sb.reason ? sb.reason : "-");

@@ -280,6 +280,16 @@ static int k_verify(struct parse_ctx *p, const char *v)
     return set_bool(p, v, &p->c->verify, "verify");
 }
 
+/* How this replica sends bitmaps and pages; it receives either way. */
+static int k_sync_compress(struct parse_ctx *p, const char *v)
+{
+    if (!strcmp(v, "zstd") || !strcmp(v, "off")) {
+        p->c->sync_compress = !strcmp(v, "zstd");
+        return VSMR_OK;
+    }
+    return bad(p, "sync_compress must be zstd or off, not '%s'", v);
+}
+
 static int k_hash_threads(struct parse_ctx *p, const char *v)
 {
     return set_u32(p, v, 0, 256, &p->c->hash_threads, "hash_threads");
@@ -332,6 +342,7 @@ static const struct {
     {"client_listen", k_client_listen},
     {"sync_mode", k_sync_mode},
     {"verify", k_verify},
+    {"sync_compress", k_sync_compress},
     {"hash_threads", k_hash_threads},
     {"sync_min_ms", k_sync_min_ms},
     {"sync_max_ms", k_sync_max_ms},
@@ -443,6 +454,7 @@ static void set_defaults(struct vsmr_config *c, const char *name)
     c->cipher = VSMR_CIPHER_AUTO;
     c->fsync = true;
     c->lazy_witness = true;
+    c->sync_compress = true;
     c->tick_ms = 10;
 }
 

@@ -66,6 +66,7 @@ struct vsmr_config {
     socklen_t client_len;
     bool remus;                       /* sync_mode = remus (the baseline) */
     bool verify;                      /* hash all memory after each sync */
+    bool sync_compress;               /* sync_compress = zstd (default) */
     uint32_t hash_threads;            /* 0: online CPUs */
     uint32_t sync_min_ms, sync_max_ms, sync_idle_checks;
     uint32_t sync_timeout_ms;         /* an epoch taking longer aborts */

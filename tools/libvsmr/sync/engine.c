@@ -31,7 +31,7 @@ void vsmr_engine_report(struct vsmr_engine *e, const char *fmt, ...)
 {
     if (!e->cfg.report)
         return;
-    char line[512];
+    char line[768];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
@@ -61,6 +61,13 @@ static int alloc_buffers(struct vsmr_engine *e)
     e->hash_peer = malloc(e->pages * sizeof *e->hash_peer);
     e->frame = malloc(VSMR_WIRE_MAX_FRAME);
     e->scratch = malloc(256 * (8 + VSMR_PAGE_SIZE));
+    /* Decompressed content: this guest's bitmap, or the largest batch. */
+    size_t inflated = (size_t)VSMR_WIRE_MAX_PAGES * VSMR_WIRE_PAGE_RECORD;
+    if (e->words * 8 > inflated)
+        inflated = e->words * 8;
+    int rc = vsmr_wire_z_new(ENGINE_ZSTD_LEVEL, inflated, &e->z);
+    if (rc < 0)
+        return rc;
     if (e->cfg.role == VSMR_SYNC_BACKUP) {
         e->stage_pfns = malloc(e->pages * 8);
         e->stage_data = stage_alloc(e->pages);
@@ -80,6 +87,10 @@ int vsmr_engine_new(const struct vsmr_engine_config *cfg, vsmr_guest *g,
         !cfg->io.collect || !cfg->io.served)
         return vsmr_fail(VSMR_EINVAL, "engine: guest, send and guest I/O "
                                       "callbacks are required");
+    if (cfg->compress != VSMR_SYNC_COMPRESS_ZSTD &&
+        cfg->compress != VSMR_SYNC_COMPRESS_OFF)
+        return vsmr_fail(VSMR_EINVAL, "engine: compress must be zstd or "
+                                      "off");
     struct vsmr_engine *e = calloc(1, sizeof *e);
     if (!e)
         return vsmr_fail(VSMR_ENOMEM, "engine: out of memory");
@@ -121,6 +132,7 @@ void vsmr_engine_free(struct vsmr_engine *e)
     vsmr_outbuf_free(e->held);
     free(e->dirty_local); free(e->dirty_peer); free(e->fetched); free(e->union_pfns);
     free(e->hash_local); free(e->hash_peer); free(e->frame); free(e->scratch);
+    vsmr_wire_z_free(e->z);
     free(e->stage_pfns);
     if (e->stage_data)
         munmap(e->stage_data, e->pages * VSMR_PAGE_SIZE);
@@ -252,12 +264,13 @@ static void close_epoch(struct vsmr_engine *e, bool committed)
     if (committed)
         e->t_committed = vsmr_engine_now_ms();
     e->total_bytes += e->cur.bytes_sent;
+    e->total_raw += e->cur.bytes_raw;
     e->total_paused_ms += e->cur.ms_paused;
     e->last = e->cur;
     vsmr_engine_report(e,
         "event=%s epoch=%llu index=%llu dirty_local=%llu dirty_peer=%llu "
-        "union=%llu divergent=%llu bytes_sent=%llu inputs=%llu "
-        "outputs_held=%llu outputs_released=%llu ms_paused=%.2f "
+        "union=%llu divergent=%llu bytes_sent=%llu bytes_raw=%llu "
+        "inputs=%llu outputs_held=%llu outputs_released=%llu ms_paused=%.2f "
         "ms_drain=%.2f ms_dirty=%.2f ms_hash=%.2f ms_transfer=%.2f "
         "ms_apply=%.2f ms_verify=%.2f ms_ack=%.2f%s%s",
         committed ? "epoch_committed" : "epoch_aborted",
@@ -267,6 +280,7 @@ static void close_epoch(struct vsmr_engine *e, bool committed)
         (unsigned long long)e->cur.union_pages,
         (unsigned long long)e->cur.divergent,
         (unsigned long long)e->cur.bytes_sent,
+        (unsigned long long)e->cur.bytes_raw,
         (unsigned long long)e->cur.inputs,
         (unsigned long long)e->cur.outputs_held,
         (unsigned long long)e->cur.outputs_released, e->cur.ms_paused,
@@ -589,9 +603,11 @@ const struct vsmr_epoch_metrics *vsmr_engine_last(const struct vsmr_engine *e)
 }
 
 void vsmr_engine_totals(const struct vsmr_engine *e, uint64_t *epochs,
-                        uint64_t *bytes_sent, double *ms_paused)
+                        uint64_t *bytes_sent, uint64_t *bytes_raw,
+                        double *ms_paused)
 {
     *epochs = e->total_epochs;
     *bytes_sent = e->total_bytes;
+    *bytes_raw = e->total_raw;
     *ms_paused = e->total_paused_ms;
 }

@@ -35,10 +35,18 @@ struct vsmr_guest_io {
     void *ctx;
 };
 
+/* How this side sends dirty bitmaps and page batches: in zstd when that
+ * saves bytes (the default), or always plain. It receives both. */
+enum vsmr_sync_compress {
+    VSMR_SYNC_COMPRESS_ZSTD = 0,
+    VSMR_SYNC_COMPRESS_OFF = 1,
+};
+
 struct vsmr_engine_config {
     enum vsmr_sync_role role;
     enum vsmr_sync_mode mode;
     bool verify;                 /* hash all memory after every sync */
+    enum vsmr_sync_compress compress;
     unsigned hash_threads;       /* 0: online CPUs */
     size_t max_held_bytes;       /* output bound; 0: unbounded */
     struct vsmr_guest_io io;
@@ -65,6 +73,7 @@ struct vsmr_epoch_metrics {
     uint64_t epoch, index;
     uint64_t dirty_local, dirty_peer, union_pages, divergent;
     uint64_t bytes_sent;         /* sync frames this side sent */
+    uint64_t bytes_raw;          /* the same frames, uncompressed */
     uint64_t inputs, outputs_held, outputs_released;
     /* milliseconds: waiting for inputs to be served, dirty exchange,
      * hashing, comparing+transfer, apply, verify, ack; and paused total */
@@ -116,6 +125,7 @@ void vsmr_engine_status(const struct vsmr_engine *e,
 const struct vsmr_epoch_metrics *vsmr_engine_last(const struct vsmr_engine *e);
 /* Totals since start. */
 void vsmr_engine_totals(const struct vsmr_engine *e, uint64_t *epochs,
-                        uint64_t *bytes_sent, double *ms_paused);
+                        uint64_t *bytes_sent, uint64_t *bytes_raw,
+                        double *ms_paused);
 
 #endif

@@ -7,6 +7,11 @@
 
 #include "sync/engine.h"
 #include "vsmr/hash.h"
+#include "wire/wire_sync.h"
+
+/* zstd level of sync frames: compression runs while the primary is
+ * paused, so speed first (docs/benchmarks.md, "Compressed sync frames"). */
+#define ENGINE_ZSTD_LEVEL 1
 
 struct pending_input {
     uint64_t index;
@@ -54,11 +59,12 @@ struct vsmr_engine {
     bool local_abort;                /* tell the peer when we abort */
     uint64_t verify_lo, verify_hi;   /* this side's digest, verify mode */
     uint8_t *frame;                  /* encode buffer */
+    struct vsmr_wire_z *z;           /* zstd both ways (sent: if enabled) */
     uint8_t *scratch;                /* page records being sent */
 
     struct vsmr_epoch_metrics cur, last;
     double t_last, t_paused;
-    uint64_t total_epochs, total_bytes;
+    uint64_t total_epochs, total_bytes, total_raw;
     double total_paused_ms;
 };
 

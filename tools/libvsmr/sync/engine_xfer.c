@@ -1,7 +1,8 @@
 /*
  * engine_xfer.c - the data side of a sync: dirty bitmaps, the union, its
  * hashes, divergent pages out of the primary and into the backup's
- * staging area, apply, verify. Frames follow docs/wire-protocol.md.
+ * staging area, apply, verify. Frames follow docs/sync-protocol.md;
+ * bitmaps and page batches go in zstd when that is on and saves bytes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +19,16 @@
 static int send_msg(struct vsmr_engine *e, const struct vsmr_wire_sync *m)
 {
     size_t len;
-    int rc = vsmr_wire_sync_encode(m, e->frame, VSMR_WIRE_MAX_FRAME, &len);
+    int rc = e->cfg.compress == VSMR_SYNC_COMPRESS_ZSTD
+        ? vsmr_wire_sync_encode_z(e->z, m, e->frame, VSMR_WIRE_MAX_FRAME, &len)
+        : vsmr_wire_sync_encode(m, e->frame, VSMR_WIRE_MAX_FRAME, &len);
     if (rc < 0)
         return rc;
     rc = e->cfg.send(e->cfg.ctx, e->frame, len);
-    if (rc == VSMR_OK)
+    if (rc == VSMR_OK) {
         e->cur.bytes_sent += len;
+        e->cur.bytes_raw += vsmr_wire_sync_size(m);
+    }
     return rc;
 }
 
@@ -300,13 +305,15 @@ static int on_done(struct vsmr_engine *e, const struct vsmr_wire_sync *m)
 int engine_on_frame(struct vsmr_engine *e, const uint8_t *frame, size_t len)
 {
     struct vsmr_wire_sync m;
-    int rc = vsmr_wire_sync_decode(frame, len, &m);
+    int rc = vsmr_wire_sync_decode(frame, len, &m, e->z);
     if (rc < 0)
         return rc;
     switch (m.type) {
-    case VSMR_WIRE_SYNC_DIRTY:  return on_dirty(e, &m);
+    case VSMR_WIRE_SYNC_DIRTY:
+    case VSMR_WIRE_SYNC_DIRTY_Z: return on_dirty(e, &m);
     case VSMR_WIRE_SYNC_HASHES: return on_hashes(e, &m);
-    case VSMR_WIRE_PAGES:       return on_pages(e, &m);
+    case VSMR_WIRE_PAGES:
+    case VSMR_WIRE_PAGES_Z:     return on_pages(e, &m);
     case VSMR_WIRE_SYNC_DONE:   return on_done(e, &m);
     case VSMR_WIRE_SYNC_ACK:
         if (m.status != 0)

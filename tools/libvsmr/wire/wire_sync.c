@@ -1,15 +1,18 @@
 /*
  * wire_sync.c - encoder and decoder of the sync protocol's messages and
- * of page batches (docs/wire-protocol.md, "Sync messages"). Every length
- * and count is checked against the frame and the limits before use.
+ * of page batches (docs/sync-protocol.md, "Wire messages"). Every length
+ * and count is checked against the frame and the limits before use; the
+ * compressed types are checked the same way, then their content against
+ * those fields (wire_zstd.c).
  */
 #include <string.h>
 
 #include "common/err.h"
 #include "wire/wire_bytes.h"
 #include "wire/wire_sync.h"
+#include "wire/wire_zstd.h"
 
-#define PAGE_RECORD (8u + 4096u)
+#define PAGE_RECORD VSMR_WIRE_PAGE_RECORD
 
 static uint64_t bitmap_bytes(uint64_t pages)
 {
@@ -27,6 +30,8 @@ static size_t payload_size(const struct vsmr_wire_sync *m)
     case VSMR_WIRE_SYNC_ABORT:  return 16 + m->reason_len;
     case VSMR_WIRE_SYNC_READY:  return 16;
     case VSMR_WIRE_PAGES:       return 16 + (size_t)m->count * PAGE_RECORD;
+    case VSMR_WIRE_SYNC_DIRTY_Z:
+    case VSMR_WIRE_PAGES_Z:     return 16 + (size_t)m->zlen;
     default:                    return 0;
     }
 }
@@ -36,13 +41,26 @@ size_t vsmr_wire_sync_size(const struct vsmr_wire_sync *m)
     return VSMR_WIRE_HEADER_SIZE + payload_size(m);
 }
 
+/* The message's name in errors. */
+static const char *type_name(uint16_t type)
+{
+    switch (type) {
+    case VSMR_WIRE_SYNC_DIRTY_Z: return "sync dirty (zstd)";
+    case VSMR_WIRE_PAGES_Z:      return "pages (zstd)";
+    case VSMR_WIRE_PAGES:        return "pages";
+    default:                     return "sync dirty";
+    }
+}
+
 static int check_limits(const struct vsmr_wire_sync *m)
 {
     switch (m->type) {
     case VSMR_WIRE_SYNC_DIRTY:
+    case VSMR_WIRE_SYNC_DIRTY_Z:
         if (m->guest_pages == 0 || m->guest_pages > VSMR_WIRE_MAX_GUEST_PAGES)
-            return vsmr_fail(VSMR_EPROTO, "sync dirty: %llu guest pages "
-                             "(1..%llu)", (unsigned long long)m->guest_pages,
+            return vsmr_fail(VSMR_EPROTO, "%s: %llu guest pages (1..%llu)",
+                             type_name(m->type),
+                             (unsigned long long)m->guest_pages,
                              (unsigned long long)VSMR_WIRE_MAX_GUEST_PAGES);
         return VSMR_OK;
     case VSMR_WIRE_SYNC_HASHES:
@@ -67,9 +85,11 @@ static int check_limits(const struct vsmr_wire_sync *m)
                              VSMR_WIRE_MAX_REASON);
         return VSMR_OK;
     case VSMR_WIRE_PAGES:
+    case VSMR_WIRE_PAGES_Z:
         if (m->count == 0 || m->count > VSMR_WIRE_MAX_PAGES)
-            return vsmr_fail(VSMR_EPROTO, "pages: %u pages in one frame "
-                             "(1..%u)", m->count, VSMR_WIRE_MAX_PAGES);
+            return vsmr_fail(VSMR_EPROTO, "%s: %u pages in one frame "
+                             "(1..%u)", type_name(m->type), m->count,
+                             VSMR_WIRE_MAX_PAGES);
         return VSMR_OK;
     case VSMR_WIRE_SYNC_ACK:
     case VSMR_WIRE_SYNC_READY:
@@ -137,9 +157,49 @@ int vsmr_wire_sync_encode(const struct vsmr_wire_sync *m, uint8_t *buf,
         put_le32(p + 8, 0);
         put_le32(p + 12, 0);
         break;
+    case VSMR_WIRE_SYNC_DIRTY_Z:
+    case VSMR_WIRE_PAGES_Z:
+        if (m->type == VSMR_WIRE_SYNC_DIRTY_Z) {
+            put_le64(p + 8, m->guest_pages);
+        } else {
+            put_le32(p + 8, m->count);
+            put_le32(p + 12, 0);
+        }
+        if (m->zlen)     /* in place when vsmr_wire_sync_encode_z made it */
+            memmove(p + 16, m->zdata, m->zlen);
+        break;
     }
     *written = size;
     return VSMR_OK;
+}
+
+int vsmr_wire_sync_encode_z(struct vsmr_wire_z *z,
+                            const struct vsmr_wire_sync *m, uint8_t *buf,
+                            size_t cap, size_t *written)
+{
+    const uint8_t *raw = NULL;
+    size_t n = 0;
+    struct vsmr_wire_sync zm = *m;
+    if (m->type == VSMR_WIRE_SYNC_DIRTY && check_limits(m) == VSMR_OK) {
+        raw = m->bitmap;
+        n = bitmap_bytes(m->guest_pages);
+        zm.type = VSMR_WIRE_SYNC_DIRTY_Z;
+    } else if (m->type == VSMR_WIRE_PAGES && check_limits(m) == VSMR_OK) {
+        raw = m->pages;
+        n = (size_t)m->count * PAGE_RECORD;
+        zm.type = VSMR_WIRE_PAGES_Z;
+    }
+    size_t at = VSMR_WIRE_HEADER_SIZE + 16;
+    size_t room = cap > at ? cap - at : 0;
+    if (room > VSMR_WIRE_MAX_FRAME - at)
+        room = VSMR_WIRE_MAX_FRAME - at;
+    zm.zlen = z && raw ? (uint32_t)vsmr_wire_z_deflate(z, raw, n, buf + at,
+                                                       room)
+                       : 0;
+    if (!zm.zlen)        /* not smaller, or not compressible here */
+        return vsmr_wire_sync_encode(m, buf, cap, written);
+    zm.zdata = buf + at;
+    return vsmr_wire_sync_encode(&zm, buf, cap, written);
 }
 
 static int need(size_t have, size_t want, const char *what)
@@ -160,7 +220,45 @@ static int reserved_zero(const uint8_t *field, const char *what)
     return VSMR_OK;
 }
 
-static int decode_body(const uint8_t *p, size_t n, struct vsmr_wire_sync *m)
+/* DIRTY_Z, PAGES_Z: the fields of DIRTY or PAGES, then one zstd frame
+ * whose content is exactly what those fields make the plain message
+ * carry. */
+static int decode_z(const uint8_t *p, size_t n, struct vsmr_wire_sync *m,
+                    struct vsmr_wire_z *z)
+{
+    const char *what = type_name(m->type);
+    bool dirty = m->type == VSMR_WIRE_SYNC_DIRTY_Z;
+    if (n < 16)
+        return need(n, 16, what);
+    if (dirty) {
+        m->guest_pages = get_le64(p + 8);
+    } else {
+        m->count = get_le32(p + 8);
+        if (reserved_zero(p + 12, what) < 0)
+            return VSMR_EPROTO;
+    }
+    if (check_limits(m) < 0)
+        return VSMR_EPROTO;
+    m->zdata = p + 16;
+    m->zlen = (uint32_t)(n - 16);
+    if (!z)
+        return vsmr_fail(VSMR_EPROTO, "%s: this receiver has no zstd "
+                         "decompressor", what);
+    size_t want = dirty ? bitmap_bytes(m->guest_pages)
+                        : (size_t)m->count * PAGE_RECORD;
+    const uint8_t *content;
+    int rc = vsmr_wire_z_inflate(z, m->zdata, m->zlen, want, what, &content);
+    if (rc < 0)
+        return rc;
+    if (dirty)
+        m->bitmap = content;
+    else
+        m->pages = content;
+    return VSMR_OK;
+}
+
+static int decode_body(const uint8_t *p, size_t n, struct vsmr_wire_sync *m,
+                       struct vsmr_wire_z *z)
 {
     switch (m->type) {
     case VSMR_WIRE_SYNC_DIRTY:
@@ -218,6 +316,9 @@ static int decode_body(const uint8_t *p, size_t n, struct vsmr_wire_sync *m)
             reserved_zero(p + 12, "sync ready") < 0)
             return VSMR_EPROTO;
         return VSMR_OK;
+    case VSMR_WIRE_SYNC_DIRTY_Z:
+    case VSMR_WIRE_PAGES_Z:
+        return decode_z(p, n, m, z);
     default:
         return vsmr_fail(VSMR_EPROTO, "frame type 0x%04x is not a sync "
                          "message", m->type);
@@ -225,7 +326,7 @@ static int decode_body(const uint8_t *p, size_t n, struct vsmr_wire_sync *m)
 }
 
 int vsmr_wire_sync_decode(const uint8_t *buf, size_t len,
-                          struct vsmr_wire_sync *m)
+                          struct vsmr_wire_sync *m, struct vsmr_wire_z *z)
 {
     struct vsmr_wire_header h;
     memset(m, 0, sizeof *m);
@@ -244,5 +345,5 @@ int vsmr_wire_sync_decode(const uint8_t *buf, size_t len,
         return vsmr_fail(VSMR_EPROTO, "sync message of type 0x%04x: payload "
                          "of %u bytes has no epoch", h.type, h.length);
     m->epoch = get_le64(p);
-    return decode_body(p, h.length, m);
+    return decode_body(p, h.length, m, z);
 }

@@ -190,8 +190,8 @@ compare: lab
 	@bash tests/lab/run.sh --name compare --env "$(strip $(if $(CONNS),CONNS=$(CONNS)) $(if $(SECONDS_RUN),SECONDS_RUN=$(SECONDS_RUN)) $(if $(INTERVAL_MS),INTERVAL_MS=$(INTERVAL_MS)) $(if $(RATE),RATE=$(RATE)) $(if $(PHASES),PHASES=$(PHASES)))" \
 	  tests/lab/compare.sh; rc=$$?; sh tests/lab/compare-table.sh build/lab/compare/compare.log; exit $$rc
 
-lab-bench: lab
-	@bash tests/lab/run.sh --name pause --env "$(if $(RATES),RATES=$(RATES))" \
+lab-bench: lab   # two vCPUs: the figures compare 1 and 2 hashing threads
+	@QEMU_SMP=2 bash tests/lab/run.sh --name pause --env "$(if $(RATES),RATES=$(RATES))" \
 	  tests/lab/bench_pause.sh; rc=$$?; \
 	  grep -h '^PAUSE-BENCH' build/lab/pause/pause.log | cut -d' ' -f2- | \
 	  awk '{ for (i = 1; i <= NF; i++) printf "%-13s ", $$i; print "" }'; exit $$rc

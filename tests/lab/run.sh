@@ -7,7 +7,7 @@
 #   (each --file F is copied into the share, as /vsmrlab/<basename>)
 #   env: VSMR_LAB_IMAGE (default: the image for this source tree),
 #        BOOT_TIMEOUT (s, 300), TEST_TIMEOUT (s, 900), MEM (MiB, 2048),
-#        QEMU_CPU (max,-rdtscp,-avx,-avx2,-xsave,-xsaveopt,-xsavec,-xsaves), QEMU_TCG_THREAD (multi or single), QEMU_SMP (vCPUs, 2), VSMR_LAB_XEN (hypervisor ELF), DOM0_MEM (1024M), DOM0_IP (dom0's address on xenbr0, default 10.10.0.1/24), NETDEV (qemu -netdev spec; default: no NIC), MAC
+#        QEMU_CPU (max,-rdtscp,-avx,-avx2,-xsave,-xsaveopt,-xsavec,-xsaves), QEMU_TCG_THREAD (multi or single), QEMU_SMP (vCPUs, 1: see docs/lab.md, "Flakes"), VSMR_LAB_XEN (hypervisor ELF), DOM0_MEM (1024M), DOM0_IP (dom0's address on xenbr0, default 10.10.0.1/24), NETDEV (qemu -netdev spec; default: no NIC), MAC
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 OUT=""; NAME=host1; TENV=""; TEST=""; FILES=()
@@ -42,10 +42,10 @@ fi
 SERIAL=$OUT/serial.log
 T0=$(date +%s)
 log "$NAME: booting Xen in QEMU (log: $SERIAL)"
-qemu-system-x86_64 -accel "tcg,thread=${QEMU_TCG_THREAD:-multi}" -cpu "${QEMU_CPU:-max,-rdtscp,-avx,-avx2,-xsave,-xsaveopt,-xsavec,-xsaves}" -smp "${QEMU_SMP:-2}" -m "${MEM:-2048}" \
+qemu-system-x86_64 -accel "tcg,thread=${QEMU_TCG_THREAD:-multi}" -cpu "${QEMU_CPU:-max,-rdtscp,-avx,-avx2,-xsave,-xsaveopt,-xsavec,-xsaves}" -smp "${QEMU_SMP:-1}" -m "${MEM:-2048}" \
   -nographic -no-reboot -serial mon:stdio -pidfile "$OUT/qemu.pid" \
   -kernel "${VSMR_LAB_XEN:-$IMAGE/xen}" \
-  -append "console=com1 com1=115200,8n1 smap=0 dom0_mem=${DOM0_MEM:-1024M},max:${DOM0_MEM:-1024M} dom0_max_vcpus=${QEMU_SMP:-2} loglvl=all guest_loglvl=all noreboot" \
+  -append "console=com1 com1=115200,8n1 smap=0 dom0_mem=${DOM0_MEM:-1024M},max:${DOM0_MEM:-1024M} dom0_max_vcpus=${QEMU_SMP:-1} loglvl=all guest_loglvl=all noreboot" \
   -initrd "$IMAGE/vmlinuz root=/dev/vda rw console=hvc0 loglevel=4 init=/sbin/vsmr-lab-init vsmrlab.host=$NAME${DOM0_IP:+ vsmrlab.ip=$DOM0_IP},$IMAGE/dom0-initrd.img" \
   -drive file="$OUT/overlay.qcow2",if=virtio,format=qcow2 \
   -virtfs local,path="$OUT/share",mount_tag=vsmrlab,security_model=none,id=vsmrlab \

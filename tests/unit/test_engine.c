@@ -583,6 +583,44 @@ START_TEST(backup_ready_after_its_devices)
 }
 END_TEST
 
+/* A backup still in a stale epoch (it replayed an old SYNC entry while
+ * catching up) abandons it as soon as the primary's first frame of a
+ * later epoch arrives, keeps that frame, and the later epoch commits:
+ * no timeout in between. */
+START_TEST(stale_epoch_abandoned_for_the_peers_later_one)
+{
+    struct side p, b;
+    make_pair(&p, &b, VSMR_SYNC_MODE_VSMR);
+    feed(&p, &b, 1, 200);
+    sync_both(&p, &b, 1);
+    uint64_t stale = next_index++, later = next_index++;
+    ck_assert_int_eq(vsmr_engine_sync(b.e, 2, stale), VSMR_OK);
+    for (int i = 0; i < 50; i++)          /* the backup waits in epoch 2 */
+        vsmr_engine_poll(b.e);
+    ck_assert(vsmr_engine_syncing(b.e));
+    ck_assert_int_eq(vsmr_engine_sync(p.e, 3, later), VSMR_OK);
+    for (int i = 0; i < 50 && !b.qn; i++) {
+        vsmr_engine_poll(p.e);
+        usleep(1000);
+    }
+    ck_assert_uint_gt(b.qn, 0);           /* the primary's epoch-3 bitmap */
+    deliver(&b);
+    ck_assert(!vsmr_engine_syncing(b.e)); /* epoch 2 abandoned */
+    ck_assert_int_eq(vsmr_engine_sync(b.e, 3, later), VSMR_OK);
+    run_until_quiet(&p, &b);
+    struct vsmr_sync_status sp, sb;
+    vsmr_engine_status(p.e, &sp);
+    vsmr_engine_status(b.e, &sb);
+    ck_assert_uint_eq(sp.committed_epoch, 3);
+    ck_assert_uint_eq(sb.committed_epoch, 3);
+    ck_assert_uint_eq(sp.aborted, 0);
+    ck_assert_uint_eq(sb.aborted, 1);
+    ck_assert_uint_eq(memory_differs(&p, &b), 0);
+    free_side(&p);
+    free_side(&b);
+}
+END_TEST
+
 /* sync_compress differs between the sides (as during an upgrade): each
  * receives what the other sends; memory is identical after every epoch
  * (verify mode); zstd sends fewer bytes than raw, plain exactly raw. */
@@ -648,6 +686,7 @@ int main(void)
     tcase_add_test(tc, primary_lost_before_done_leaves_backup_running);
     tcase_add_test(tc, a_failing_step_leaves_guests_running);
     tcase_add_test(tc, backup_ready_after_its_devices);
+    tcase_add_test(tc, stale_epoch_abandoned_for_the_peers_later_one);
     tcase_add_test(tc, zstd_and_plain_sides_sync);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -84,6 +84,26 @@ START_TEST(backup_vsmr_epoch_with_early_dirty)
 }
 END_TEST
 
+/* A backup replaying old SYNC entries after a restart: the primary's
+ * bitmap for epoch 9 is already in, so epoch 7's entry is skipped (not
+ * begun, the early message kept) and epoch 9 starts with it. */
+START_TEST(stale_begin_skipped_early_kept)
+{
+    struct vsmr_sync *s = mk(VSMR_SYNC_BACKUP, VSMR_SYNC_MODE_VSMR, false);
+    ck_assert_int_eq(vsmr_sync_peer_dirty(s, 9), VSMR_OK);
+    ck_assert_int_eq(vsmr_sync_begin(s, 7, 70), VSMR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(vsmr_errmsg(), "skipped"));
+    ck_assert_str_eq(drain(s), "");
+    ck_assert_int_eq(vsmr_sync_begin(s, 9, 90), VSMR_OK);
+    ck_assert_str_eq(drain(s), "pause");
+    vsmr_sync_paused(s);
+    ck_assert_str_eq(drain(s), "fetch-dirty");
+    vsmr_sync_dirty_fetched(s);
+    ck_assert_str_eq(drain(s), "send-dirty hash");   /* peer's was kept */
+    vsmr_sync_free(s);
+}
+END_TEST
+
 START_TEST(remus_epochs)
 {
     struct vsmr_sync *p = mk(VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_REMUS, false);
@@ -191,6 +211,7 @@ int main(void)
     TCase *tc = tcase_create("sync_core");
     tcase_add_test(tc, primary_vsmr_epoch);
     tcase_add_test(tc, backup_vsmr_epoch_with_early_dirty);
+    tcase_add_test(tc, stale_begin_skipped_early_kept);
     tcase_add_test(tc, remus_epochs);
     tcase_add_test(tc, out_of_turn_and_stale_are_refused);
     tcase_add_test(tc, verify_mismatch_fails_the_epoch);

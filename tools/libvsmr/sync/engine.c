@@ -497,9 +497,36 @@ int vsmr_engine_sync(struct vsmr_engine *e, uint64_t epoch, uint64_t index)
     return vsmr_engine_poll(e);
 }
 
+/* A frame of a later epoch than the one this side is in: the peer has
+ * moved on and never comes back to ours (this side replayed a stale SYNC
+ * entry while catching up after a restart, or missed the peer's abort),
+ * so ours is abandoned at once, not at its timeout, and the frame counts
+ * as an early one for the next. (READY and ABORT name other epochs.) */
+static void abandon_if_overtaken(struct vsmr_engine *e, const uint8_t *frame,
+                                 size_t len)
+{
+    struct vsmr_wire_header h;
+    struct vsmr_sync_status st;
+    vsmr_sync_get_status(e->sync, &st);
+    if (st.phase == VSMR_SYNC_RUNNING ||
+        len < VSMR_WIRE_HEADER_SIZE + 8 ||
+        vsmr_wire_header_decode(frame, len, &h) < 0 ||
+        h.type == VSMR_WIRE_SYNC_READY || h.type == VSMR_WIRE_SYNC_ABORT)
+        return;
+    uint64_t epoch = get_le64(frame + VSMR_WIRE_HEADER_SIZE);
+    if (epoch <= st.epoch)
+        return;
+    char why[96];
+    snprintf(why, sizeof why, "the peer is at epoch %llu already",
+             (unsigned long long)epoch);
+    vsmr_sync_abort(e->sync, why);
+    run_actions(e);
+}
+
 int vsmr_engine_message(struct vsmr_engine *e, const uint8_t *frame,
                         size_t len)
 {
+    abandon_if_overtaken(e, frame, len);
     int rc = engine_on_frame(e, frame, len);
     if (rc == VSMR_EPROTO || rc == VSMR_ESTATE) {
         /* A hostile or stale frame: refuse it; the epoch goes on. */

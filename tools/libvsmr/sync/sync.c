@@ -109,6 +109,15 @@ int vsmr_sync_begin(struct vsmr_sync *s, uint64_t epoch, uint64_t index)
         return vsmr_fail(VSMR_EINVAL, "sync: epoch %llu after epoch %llu",
                          (unsigned long long)epoch,
                          (unsigned long long)s->epoch);
+    /* The peer already began a later epoch (a replica replaying the log
+     * after a restart meets old SYNC entries): this one never completes,
+     * and the later one's early message must stay. */
+    uint64_t later = s->early_dirty > s->early_done ? s->early_dirty
+                                                    : s->early_done;
+    if (later > epoch)
+        return vsmr_fail(VSMR_EINVAL, "sync: epoch %llu skipped, the peer is "
+                         "at epoch %llu already", (unsigned long long)epoch,
+                         (unsigned long long)later);
     clear_epoch(s);
     s->epoch = epoch;
     s->index = index;

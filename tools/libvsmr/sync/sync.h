@@ -80,7 +80,9 @@ void vsmr_sync_free(struct vsmr_sync *s);
 void vsmr_sync_get_status(const struct vsmr_sync *s,
                           struct vsmr_sync_status *st);
 
-/* The SYNC(epoch) entry at log index was applied here. Epochs increase. */
+/* The SYNC(epoch) entry at log index was applied here. Epochs increase.
+ * VSMR_EINVAL (and nothing starts) for an epoch older than one the peer
+ * already sent a message of: a stale entry met while catching up. */
 int vsmr_sync_begin(struct vsmr_sync *s, uint64_t epoch, uint64_t index);
 
 /* Events from the driver's own work. Each is refused with VSMR_ESTATE when

@@ -1,5 +1,5 @@
 #!/bin/bash
-# wip_statecopy.sh - (not in the default set: see docs/lab.md; run it with VSMR_LAB_TESTS=statecopy
+# test_statecopy.sh - (in the default set since QEMU_SMP=1; alone: VSMR_LAB_TESTS=statecopy
 # make lab-check) runs in the lab's dom0: a running backup B kept in
 # step with the primary A by vsmr-xen-statecopy (issue 7 item 4). A serves
 # a client that holds one TCP connection; B runs cut off from the network

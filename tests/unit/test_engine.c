@@ -528,6 +528,23 @@ static void deliver(struct side *s)
     }
 }
 
+/* Both committed `epoch` with the given aborted counts, memory equal;
+ * then both sides are freed. */
+static void expect_and_free(struct side *p, struct side *b, uint64_t epoch,
+                            uint64_t aborted_p, uint64_t aborted_b)
+{
+    struct vsmr_sync_status sp, sb;
+    vsmr_engine_status(p->e, &sp);
+    vsmr_engine_status(b->e, &sb);
+    ck_assert_uint_eq(sp.committed_epoch, epoch);
+    ck_assert_uint_eq(sb.committed_epoch, epoch);
+    ck_assert_uint_eq(sp.aborted, aborted_p);
+    ck_assert_uint_eq(sb.aborted, aborted_b);
+    ck_assert_uint_eq(memory_differs(p, b), 0);
+    free_side(p);
+    free_side(b);
+}
+
 START_TEST(backup_ready_after_its_devices)
 {
     struct side p, b;
@@ -573,13 +590,7 @@ START_TEST(backup_ready_after_its_devices)
     }
     run_until_quiet(&p, &b);
     sync_both(&p, &b, 6);
-    struct vsmr_sync_status sp;
-    vsmr_engine_status(p.e, &sp);
-    ck_assert_uint_eq(sp.committed_epoch, 6);
-    ck_assert_uint_eq(sp.aborted, 0);
-    ck_assert_uint_eq(memory_differs(&p, &b), 0);
-    free_side(&p);
-    free_side(&b);
+    expect_and_free(&p, &b, 6, 0, 0);
 }
 END_TEST
 
@@ -608,16 +619,7 @@ START_TEST(stale_epoch_abandoned_for_the_peers_later_one)
     ck_assert(!vsmr_engine_syncing(b.e)); /* epoch 2 abandoned */
     ck_assert_int_eq(vsmr_engine_sync(b.e, 3, later), VSMR_OK);
     run_until_quiet(&p, &b);
-    struct vsmr_sync_status sp, sb;
-    vsmr_engine_status(p.e, &sp);
-    vsmr_engine_status(b.e, &sb);
-    ck_assert_uint_eq(sp.committed_epoch, 3);
-    ck_assert_uint_eq(sb.committed_epoch, 3);
-    ck_assert_uint_eq(sp.aborted, 0);
-    ck_assert_uint_eq(sb.aborted, 1);
-    ck_assert_uint_eq(memory_differs(&p, &b), 0);
-    free_side(&p);
-    free_side(&b);
+    expect_and_free(&p, &b, 3, 0, 1);
 }
 END_TEST
 

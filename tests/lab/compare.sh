@@ -5,13 +5,14 @@
 # buffering, so its clients see answers before they are replicated), and
 # under VSMR (three vsmrd on this host: primary, a running backup domain,
 # a witness). Prints throughput and latency (vsmr-lineload: CONNS
-# connections, one request outstanding each), the guest's own stalls
+# connections, DEPTH requests outstanding on each), the guest's own stalls
 # (vsmr-guestd's ticker), syncs, and the bytes that crossed the
 # replication link — counted by the kernel (iptables byte counters on the
 # link's TCP port), not by either tool — with the ratios VSMR/Remus.
 # Emulated (QEMU TCG) figures, one host: both replicas share its CPUs.
 . /vsmrlab/lib.sh
 CONNS=${CONNS:-8}; SECONDS_RUN=${SECONDS_RUN:-30}
+DEPTH=${DEPTH:-1}                 # requests outstanding per connection
 INTERVAL_MS=${INTERVAL_MS:-100}   # Remus checkpoint = VSMR sync interval
 RATE=${RATE:-256}                 # pages the guest rewrites every 100 ms
 PHASES=${PHASES:-unprotected,remus,vsmr}   # a subset, to look at one mode
@@ -52,7 +53,7 @@ phase() {
   tf0=$(tf_count)
   [ -n "$port" ] && b0=$(port_bytes "$port")
   ask GAPS > /dev/null
-  out=$(vsmr-lineload 10.10.0.2 7777 "$CONNS" "$SECONDS_RUN" INC)
+  out=$(vsmr-lineload 10.10.0.2 7777 "$CONNS" "$SECONDS_RUN" INC "$DEPTH")
   local g; g=$(ask GAPS)
   [ -n "$port" ] && b1=$(port_bytes "$port")
   s1=$(syncs_now "$mode")

@@ -1,12 +1,13 @@
 /*
  * lineload.c - vsmr-lineload: a closed-loop client load for line-based
- * TCP services (the lab guest's vsmr-guestd): C connections, each with one
- * request outstanding, for S seconds; prints throughput and latency. With
+ * TCP services (the lab guest's vsmr-guestd): C connections, each with
+ * DEPTH requests outstanding (pipelined; default 1), for S seconds; prints
+ * throughput and latency. With
  * an increasing answer (the guest's INC counter), it also checks that
  * each connection's answers only grow, as a protected guest must ensure
  * across a sync or a failover. Test and benchmark support.
  *
- *   vsmr-lineload HOST PORT CONNS SECONDS [REQUEST]     (REQUEST: INC)
+ *   vsmr-lineload HOST PORT CONNS SECONDS [REQUEST [DEPTH]]  (INC, 1)
  *   -> lineload conns=.. seconds=.. answers=.. per_s=.. p50_ms=.. p99_ms=..
  *      max_ms=.. errors=.. not_increasing=..
  */
@@ -26,10 +27,12 @@
 #define MAX_CONNS 256
 #define MAX_SAMPLES (1u << 20)
 #define LINE_MAX_LEN 256
+#define MAX_DEPTH 64
 
 struct conn {
     int fd;
-    double sent_ms;
+    double sent_ms[MAX_DEPTH];   /* send times of the outstanding requests */
+    unsigned head, out;          /* oldest outstanding, how many */
     char line[LINE_MAX_LEN];
     size_t len;
     long long last;        /* last numeric answer, -1 none */
@@ -73,7 +76,7 @@ static int send_request(struct conn *c, const char *req)
 {
     char buf[LINE_MAX_LEN + 2];
     int n = snprintf(buf, sizeof buf, "%s\n", req);
-    c->sent_ms = now_ms();
+    c->sent_ms[(c->head + c->out++) % MAX_DEPTH] = now_ms();
     return write(c->fd, buf, (size_t)n) == n ? 0 : -1;
 }
 
@@ -87,8 +90,16 @@ struct totals {
 static void on_answer(struct conn *c, struct totals *t, const char *req)
 {
     c->line[c->len] = '\0';
+    if (c->out == 0) {          /* an answer nobody asked for */
+        t->errors++;
+        c->len = 0;
+        return;
+    }
+    double sent = c->sent_ms[c->head];
+    c->head = (c->head + 1) % MAX_DEPTH;
+    c->out--;
     if (t->n < MAX_SAMPLES)
-        t->lat[t->n++] = now_ms() - c->sent_ms;
+        t->lat[t->n++] = now_ms() - sent;
     char *end;
     long long v = strtoll(c->line, &end, 10);
     if (end != c->line) {
@@ -123,19 +134,21 @@ static void on_readable(struct conn *c, struct totals *t, const char *req)
 
 int main(int argc, char **argv)
 {
-    if (argc < 5 || argc > 6) {
+    if (argc < 5 || argc > 7) {
         fprintf(stderr, "usage: vsmr-lineload HOST PORT CONNS SECONDS "
-                "[REQUEST]\n");
+                "[REQUEST [DEPTH]]\n");
         return 2;
     }
     int port = atoi(argv[2]), conns = atoi(argv[3]);
+    int depth = argc == 7 ? atoi(argv[6]) : 1;
     double seconds = atof(argv[4]);
-    const char *req = argc == 6 ? argv[5] : "INC";
+    const char *req = argc >= 6 ? argv[5] : "INC";
     if (port <= 0 || port > 65535 || conns <= 0 || conns > MAX_CONNS ||
-        seconds <= 0 || seconds > 3600 || strlen(req) >= LINE_MAX_LEN) {
-        fprintf(stderr, "vsmr-lineload: PORT 1..65535, CONNS 1..%d, "
-                "SECONDS 0..3600, REQUEST < %d bytes\n", MAX_CONNS,
-                LINE_MAX_LEN);
+        depth <= 0 || depth > MAX_DEPTH || seconds <= 0 || seconds > 3600 ||
+        strlen(req) >= LINE_MAX_LEN) {
+        fprintf(stderr, "vsmr-lineload: PORT 1..65535, CONNS 1..%d, DEPTH "
+                "1..%d, SECONDS 0..3600, REQUEST < %d bytes\n", MAX_CONNS,
+                MAX_DEPTH, LINE_MAX_LEN);
         return 2;
     }
     static struct conn cs[MAX_CONNS];
@@ -146,9 +159,11 @@ int main(int argc, char **argv)
     for (int i = 0; i < conns; i++) {
         cs[i] = (struct conn){.fd = dial(argv[1], port), .last = -1};
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &cs[i]};
-        if (cs[i].fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev) < 0 ||
-            send_request(&cs[i], req) < 0)
+        if (cs[i].fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev) < 0)
             return 1;
+        for (int k = 0; k < depth; k++)
+            if (send_request(&cs[i], req) < 0)
+                return 1;
     }
     double start = now_ms(), end = start + seconds * 1e3;
     for (double now = start; now < end; now = now_ms()) {
@@ -163,9 +178,9 @@ int main(int argc, char **argv)
     double took = (now_ms() - start) / 1e3;
     qsort(t.lat, t.n, sizeof *t.lat, cmp_double);
     double p50 = t.n ? t.lat[t.n / 2] : 0, p99 = t.n ? t.lat[t.n * 99 / 100] : 0;
-    printf("lineload conns=%d seconds=%.1f answers=%zu per_s=%.1f "
+    printf("lineload conns=%d depth=%d seconds=%.1f answers=%zu per_s=%.1f "
            "p50_ms=%.1f p99_ms=%.1f max_ms=%.1f errors=%ld "
-           "not_increasing=%ld\n", conns, took, t.n, (double)t.n / took,
+           "not_increasing=%ld\n", conns, depth, took, t.n, (double)t.n / took,
            p50, p99, t.n ? t.lat[t.n - 1] : 0, t.errors, t.not_increasing);
     return t.errors || t.not_increasing ? 1 : 0;
 }

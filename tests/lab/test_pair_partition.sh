@@ -1,6 +1,6 @@
 #!/bin/bash
 # vsmr-lab: host-side
-# wip_pair_partition.sh - issue 5's network cuts on two emulated Xen hosts
+# test_pair_partition.sh - issue 5's network cuts on two emulated Xen hosts
 # and a witness (pair/lib.sh; hosts as in test_pair_failover): after `xl
 # vsmr` protects A's guest and a client writes through one connection,
 #  1. the link between A and B is cut (both still reach the witness, by
@@ -12,7 +12,7 @@
 #     elect B, which takes over the guest; writes go on against B;
 #  3. A's link comes back: A learns it was replaced and stays stale; every
 #     acknowledged write reads back.
-#   usage: wip_pair_partition.sh [OUT_DIR]   (check.sh runs it)
+#   usage: test_pair_partition.sh [OUT_DIR]   (check.sh runs it)
 set -uo pipefail
 . "$(dirname "$0")/pair/lib.sh"
 pair_begin pair_partition "${1:-}"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # vsmr-lab: host-side
-# wip_pair_reprotect.sh - issue 5's "backup killed and re-protected" on
+# test_pair_reprotect.sh - issue 5's "backup killed and re-protected" on
 # two emulated Xen hosts and a witness (pair/lib.sh): host A protects its
 # guest with `xl vsmr` (backup host B); a client writes through one TCP
 # connection; B's QEMU is killed with kill -9 (the primary and the
@@ -8,7 +8,7 @@
 # and A runs `xl vsmr stop` and `xl vsmr` once more; writes go on while
 # protected again; then A's QEMU is killed and the new backup takes over;
 # every acknowledged write must read back.
-#   usage: wip_pair_reprotect.sh [OUT_DIR]   (check.sh runs it)
+#   usage: test_pair_reprotect.sh [OUT_DIR]   (check.sh runs it)
 set -uo pipefail
 . "$(dirname "$0")/pair/lib.sh"
 pair_begin pair_reprotect "${1:-}"

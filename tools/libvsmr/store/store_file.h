@@ -1,9 +1,10 @@
 /*
  * store_file.h - the medium under the store: dir/log, locked against a
- * second daemon and mapped into memory. An append is a copy into the
- * mapping; vsmr_store_file_sync() makes the appended bytes durable where
- * the medium needs a system call for it (fdatasync on a disk), and is
- * free where it does not (tmpfs, ramfs: see store_file.c).
+ * second daemon and mapped into memory. A small append is a copy into
+ * the mapping (a page or more: one pwrite); vsmr_store_file_sync() makes
+ * the appended bytes durable where the medium needs a system call for it
+ * (fdatasync on a disk), and is free where it does not (tmpfs, ramfs: see
+ * store_file.c).
  */
 #ifndef VSMR_STORE_FILE_H
 #define VSMR_STORE_FILE_H
@@ -37,7 +38,7 @@ int vsmr_store_file_size(struct vsmr_store_file *f, uint64_t *size);
 int vsmr_store_file_cut(struct vsmr_store_file *f, uint64_t off);
 /* Maps the file; records end at end, only zeros may follow. */
 int vsmr_store_file_map(struct vsmr_store_file *f, uint64_t end);
-/* Copies len bytes after the records (growing the file if needed). */
+/* Appends len bytes after the records (growing the file if needed). */
 int vsmr_store_file_append(struct vsmr_store_file *f, const uint8_t *p,
                            uint64_t len);
 /* Makes every appended byte durable (see enum vsmr_store_sync). */

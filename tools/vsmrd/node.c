@@ -1,9 +1,9 @@
 /*
  * node.c - the driver around the pure log core: decodes messages from the
  * transport and steps them in, ticks on a timer, and for every ready
- * batch sends the leader's early APPENDs, persists (store + fsync), sends
- * the rest, applies, then advances. It owns no protocol logic; that is
- * the core's.
+ * batch sends the leader's early APPENDs, persists (store; fdatasync on a
+ * disk), sends the rest, applies, then advances. It owns no protocol
+ * logic; that is the core's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,6 +316,10 @@ static int open_core(struct node *n, bool bootstrap)
                              &fresh);
     if (rc < 0)
         return rc;
+    const char *fs, *why;
+    const char *mode = vsmr_store_sync_mode(n->store, &fs, &why);
+    logline(VSMR_LOG_INFO, "store_sync", "dir=%s fs=%s sync=%s reason=\"%s\"",
+            n->cfg.data_dir, fs, mode, why);
     if (vsmr_store_dropped_tail(n->store))
         logline(VSMR_LOG_WARN, "store_tail_dropped", "bytes=%llu "
                 "reason=\"torn or corrupt records after a crash\"",

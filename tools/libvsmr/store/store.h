@@ -1,10 +1,11 @@
 /*
  * store.h - durable state of one replica in its data_dir: an append-only
  * file of checksummed records (hard state, compaction point, entries).
- * The daemon writes each ready batch here and fsyncs before it sends any
- * message that depends on it (acks, votes); only a leader's APPENDs may
- * leave earlier (docs/log.md, "early messages"). A torn or corrupt tail
- * is cut off at load.
+ * The daemon writes each ready batch here and makes it durable (fdatasync
+ * on a disk; nothing more is needed in memory, store_file.c) before it
+ * sends any message that depends on it (acks, votes); only a leader's
+ * APPENDs may leave earlier (docs/log.md, "early messages"). A torn or
+ * corrupt tail is cut off at load.
  */
 #ifndef VSMR_STORE_STORE_H
 #define VSMR_STORE_STORE_H
@@ -32,5 +33,10 @@ int vsmr_store_save_compaction(vsmr_store *s, uint64_t index, uint64_t term);
 uint64_t vsmr_store_size(const vsmr_store *s);
 uint64_t vsmr_store_dropped_tail(const vsmr_store *s);
 void vsmr_store_close(vsmr_store *s);
+/* How appends are made durable: "fdatasync", "none" (data_dir in
+ * memory: tmpfs or ramfs, where fdatasync is a no-op) or "off" (fsync =
+ * off); *fs names the medium, *why says what that means. */
+const char *vsmr_store_sync_mode(const vsmr_store *s, const char **fs,
+                                 const char **why);
 
 #endif

@@ -347,6 +347,9 @@ static bool parse_one(struct tcp_conn *c)
     return !c->dead;
 }
 
+/* Reads until the socket is empty (a short read), which an
+ * edge-triggered socket requires, or for READ_ROUNDS full reads, after
+ * which it asks for another event so one peer cannot starve the rest. */
 void tcp_conn_on_readable(struct tcp_conn *c)
 {
     for (int round = 0; round < READ_ROUNDS && !c->dead; round++) {
@@ -383,6 +386,7 @@ void tcp_conn_on_readable(struct tcp_conn *c)
         if ((size_t)n < READ_CHUNK)
             return;
     }
+    tcp_conn_rearm(c);
 }
 
 void tcp_conn_tick(struct tcp_conn *c, int64_t now)

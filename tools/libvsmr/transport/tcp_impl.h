@@ -31,7 +31,8 @@ struct tcp_conn {
     enum conn_state state;
     bool dialer;
     bool dead;                 /* reset; freed at the end of poll() */
-    bool want_write;           /* EPOLLOUT registered */
+    bool want_write;           /* EPOLLOUT registered (edge-triggered in
+                                  the owner's loop: see conn_events) */
     bool busy;                 /* its input is being dispatched: a nested
                                   poll() must neither read nor free it */
     uint32_t peer_id;          /* expected (dialer) or claimed (acceptor) */
@@ -76,6 +77,9 @@ void tcp_conn_reset(struct tcp_conn *c, const char *event,
                     const char *reason);
 int tcp_conn_established(struct tcp_conn *c);
 int tcp_set_events(struct tcp_conn *c, bool want_write);
+/* Reports the connection's readiness again: after a reader stopped with
+ * bytes left in the socket (edge-triggered, nothing else would). */
+void tcp_conn_rearm(struct tcp_conn *c);
 
 /* tcp_conn.c */
 struct tcp_conn *tcp_conn_new(struct vsmr_transport *t, int fd, bool dialer,

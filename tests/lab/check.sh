@@ -25,11 +25,14 @@ else
 fi
 # A test marked "# vsmr-lab: host-side" runs here and boots its hosts
 # itself (the two-host tests, pair/lib.sh); the others run in one host's dom0.
+# "# vsmr-lab: env K=V ..." in a test's first lines comes before VSMR_LAB_ENV.
 run_one() {
+  local env
+  env="$(head -5 "$2" | sed -n 's/^# vsmr-lab: env //p') ${VSMR_LAB_ENV:-}"
   if head -3 "$2" | grep -q '^# vsmr-lab: host-side'; then
-    VSMR_LAB_ENV=${VSMR_LAB_ENV:-} bash "$2" "$REPO_DIR/build/lab/$1"
+    VSMR_LAB_ENV=$env bash "$2" "$REPO_DIR/build/lab/$1"
   else
-    "$LAB_DIR/run.sh" --name "$1" --out "$REPO_DIR/build/lab/$1" --env "${VSMR_LAB_ENV:-}" "$2"
+    "$LAB_DIR/run.sh" --name "$1" --out "$REPO_DIR/build/lab/$1" --env "$env" "$2"
   fi
 }
 # A domU that triple-faults is an emulation failure, not a test result:

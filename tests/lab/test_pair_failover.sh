@@ -43,6 +43,13 @@ echo "$(pel) client: $BEFORE acknowledged before the kill, $(acks_after "$KILL_M
      "reconnects $(grep -c '^RECONNECT' "$CL"); answers that took 2 s or more: $(grep -c '^GAP' "$CL")"
 pair_verify
 lab_check backup-promoted grep -aqs "event=promoted" "$OUT"/b/share/out/backup.log
+# With C xenstored (the lab's default) the backup's end renews its store
+# connection in place: no release, no walk of its nodes.
+in_place_ends() { grep -a 'event=backup_restarted' "$OUT"/b/share/out/backup.log | grep -c 'store=reset_in_place'; }
+case " ${VSMR_LAB_ENV:-} " in
+  *" VSMR_LAB_XENSTORED=oxenstored "*) ;;
+  *) lab_check backup-store-reset-in-place [ "$(in_place_ends)" -ge 3 ] ;;
+esac
 lab_check hostb-finished pair_finish b 300
 cat "$OUT"/b/share/out/hostb.log 2>/dev/null | tail -12
 # The syncs A committed while it lived (its log reached the share every 3 s)
@@ -54,10 +61,19 @@ sync_figures() {
         if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t } return k ? a[int(k / 2)] : 0 }
       END { printf "%d syncs committed after the first; median pause %.0f ms, median divergent %d pages, %.1f MB sent", n, med(p, n), med(d, m), b / 1e6 }'
 }
+# The backup's ends (devices re-created, resumed as a new domain)
+end_figures() {
+  grep -a 'event=backup_restarted' "$OUT"/b/share/out/backup.log 2>/dev/null |
+    tr ' ' '\n' | awk -F= '$1 == "ms_end" { e[n++] = $2 } $1 == "ms_walk" { w[m++] = $2 } $1 == "store" { s = $2 }
+      function med(a, k,  i, j, t) { for (i = 0; i < k; i++) for (j = i + 1; j < k; j++)
+        if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t } return k ? a[int(k / 2)] : 0 }
+      END { printf "%d ends, median %.0f ms (walk %.0f ms), store %s", n, med(e, n), med(w, m), s }'
+}
 echo
 echo "== summary (emulated: two Xen hosts in QEMU TCG on this machine)"
 echo "   guest1 protected by xl vsmr: primary host A, backup host B, witness on this machine"
 echo "   A's syncs: $(sync_figures)"
+echo "   B's ends: $(end_figures)"
 echo "   writes acknowledged: $BEFORE before host A was killed, $(acks_after "$KILL_MS") after (on host B)"
 echo "   first answer after the kill: $(( ${FIRST:-$KILL_MS} - KILL_MS )) ms;" \
      "the client's connection: $(connection_kept)"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# vsmr-lab: env VSMR_LAB_XENSTORED=oxenstored
 # test_statecopy.sh - (in the default set since QEMU_SMP=1; alone: VSMR_LAB_TESTS=statecopy
 # make lab-check) runs in the lab's dom0: a running backup B kept in
 # step with the primary A by vsmr-xen-statecopy (issue 7 item 4). A serves
@@ -157,6 +158,10 @@ verified() { [ "$nsync" -ge "$SYNCS" ] || return 1
 b_net_up() { [ "$nsync" -ge "$SYNCS" ] && [ "$(grep '^SYNC ' /tmp/statecopy.log | awk -v n="$SYNCS" '$2 < n' | grep -c 'B_net=DOWN')" = 0 ]; }
 lab_check syncs-verified-after-learning verified
 lab_check B-network-after-every-sync b_net_up
+# Under oxenstored B's connection is renewed by release + introduce (its
+# nodes walked and put back): the path C xenstored's lab runs never take.
+store_released() { [ "$(grep '^SYNC ' /tmp/statecopy.log | grep -c 'store released')" -ge "$SYNCS" ]; }
+[ "${VSMR_LAB_XENSTORED:-}" = oxenstored ] && lab_check B-store-released-and-restored store_released
 echo "B probes between syncs (ok failed): $(cat /tmp/probeB 2>/dev/null)"
 # (TCP probes from B's side cannot pass a sync: B's memory, its sockets
 # included, becomes A's at every sync; informational only)

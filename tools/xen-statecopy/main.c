@@ -22,13 +22,15 @@ static void print_sync(int i, const struct sync_stats *st, bool verify)
     printf("SYNC %d dirtyA=%zu dirtyB=%zu union=%zu diverged=%zu bytes=%llu "
            "A_stopped=%.1fms (suspend %.1f fetch %.1f hash+copy %.1f "
            "reset+ctx %.1f verify %.1f) B_detach=%.1fms B_fixup=%.1fms "
-           "(walk %.1f of %zu nodes, restore %.1f, resume %.1f) ports=%d/%d "
+           "(%s, walk %.1f of %zu nodes, restore %.1f, resume %.1f) ports=%d/%d "
            "acl_fixed=%zu xs_recreated=%zu shared=%zu B_net=%s(%.0fms) "
            "map_fail=%zu%s",
            i, st->dirty_a, st->dirty_b, st->uni, st->diverged,
            (unsigned long long)st->bytes, st->t_a_stopped, st->t_suspend,
            st->t_fetch, st->t_hash_copy, st->t_ctx, st->t_verify,
-           st->t_b_detach, st->t_b_fixup, st->t_b_walk, st->xs_walked,
+           st->t_b_detach, st->t_b_fixup,
+           st->store_in_place ? "store reset in place" : "store released",
+           st->t_b_walk, st->xs_walked,
            st->t_b_restore, st->t_b_resume, st->store_port, st->console_port,
            st->acl_changed_by_release, st->xs_recreated, st->shared,
            st->b_net ? "up" : "DOWN", st->t_b_net, st->map_fail,

@@ -39,6 +39,7 @@ struct sc {
 struct sync_stats {
     size_t dirty_a, dirty_b, uni, diverged, mismatched_after, map_fail;
     size_t acl_changed_by_release, xs_recreated, learned;
+    bool store_in_place;              /* xenstored reset B's connection */
     size_t xs_walked;                 /* nodes read to snapshot B's */
     double t_b_walk, t_b_restore, t_b_resume;   /* parts of t_b_fixup */
     size_t shared;

@@ -168,6 +168,7 @@ int sync_once(struct sc *s, struct sync_stats *st, bool final)
         st->acl_changed_by_release = f.nodes_changed;
         st->xs_recreated = f.nodes_recreated;
         st->xs_walked = f.nodes_walked;
+        st->store_in_place = f.store_in_place;
         st->t_b_walk = f.ms_walk;
         st->t_b_restore = f.ms_reintroduce + f.ms_restore;
         st->t_b_resume = f.ms_resume;

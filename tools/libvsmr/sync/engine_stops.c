@@ -95,9 +95,10 @@ static void report_end(struct vsmr_engine *e, double ms)
     vsmr_engine_report(e, "event=backup_restarted ms_end=%.1f "
         "ms_channels=%.1f ms_walk=%.1f ms_reintroduce=%.1f ms_restore=%.1f "
         "ms_resume=%.1f nodes_walked=%zu nodes_recreated=%zu "
-        "nodes_changed=%zu nodes_lost=%zu", ms, f.ms_channels, f.ms_walk,
-        f.ms_reintroduce, f.ms_restore, f.ms_resume, f.nodes_walked,
-        f.nodes_recreated, f.nodes_changed, f.nodes_lost);
+        "nodes_changed=%zu nodes_lost=%zu store=%s", ms, f.ms_channels,
+        f.ms_walk, f.ms_reintroduce, f.ms_restore, f.ms_resume, f.nodes_walked,
+        f.nodes_recreated, f.nodes_changed, f.nodes_lost,
+        f.store_in_place ? "reset_in_place" : "released");
 }
 
 static int restart_backup(struct vsmr_engine *e)

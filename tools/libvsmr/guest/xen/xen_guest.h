@@ -29,6 +29,11 @@ struct xen_guest {
     struct vsmr_guest_backup_figures figures;   /* of the last end */
     bool acl_prune;                  /* xen_xsacl.c: pruned walks suffice */
     unsigned acl_walks;              /* ends so far (a whole walk each 100) */
+    enum {                           /* xen_reconnect.c: how the xenstored */
+        XEN_STORE_RESET_UNKNOWN,     /* in use drops a domain's watches */
+        XEN_STORE_RESET_ON_INTRODUCE,
+        XEN_STORE_RESET_BY_RELEASE,
+    } store_reset;
     uint64_t *mappable;              /* xen_mappable.c's cache, or NULL */
 };
 

@@ -2,9 +2,11 @@
  * xen_reconnect.c - a backup domain's toolstack connections, made anew
  * after its soft reset: event channels for xenstore and the console
  * (whatever numbers Xen gives, published in its HVM params, which the
- * kernel reads again on resume) and a fresh xenstore connection (release +
- * introduce drops its previous kernel's watches, which the copied kernel
- * would register again and fail on), with its nodes and permissions kept.
+ * kernel reads again on resume) and a fresh xenstore connection: its
+ * previous kernel's watches must go, or the copied kernel, registering
+ * the same ones, fails on them. C xenstored drops them when the domain is
+ * introduced again; with oxenstored it takes release + introduce, and the
+ * nodes and permissions the release deletes are put back (xen_xsacl.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +16,9 @@
 #include "common/err.h"
 #include "guest/xen/xen_guest.h"
 
+#include <sys/mman.h>
 #include <xen/hvm/params.h>
+#include <xen/io/xs_wire.h>
 
 #define FULL_WALK_EVERY 100
 
@@ -61,6 +65,91 @@ static double lap(double *t)
     return d;
 }
 
+/* The store ring's four indices, read through a foreign mapping. */
+static bool ring_indices(struct xen_guest *x, uint32_t idx[4])
+{
+    xen_pfn_t pfn = (xen_pfn_t)x->store_pfn;
+    int err = 0;
+    void *p = xenforeignmemory_map(x->fmem, x->domid, PROT_READ, 1, &pfn,
+                                   &err);
+    if (!p)
+        return false;
+    const volatile struct xenstore_domain_interface *in = p;
+    idx[0] = in->req_cons;
+    idx[1] = in->req_prod;
+    idx[2] = in->rsp_cons;
+    idx[3] = in->rsp_prod;
+    xenforeignmemory_unmap(x->fmem, p, 1);
+    return err == 0;
+}
+
+static bool all_zero(const uint32_t idx[4])
+{
+    return !(idx[0] | idx[1] | idx[2] | idx[3]);
+}
+
+static int introduce(struct xen_guest *x, struct xs_handle *xs, int port)
+{
+    if (xs_introduce_domain(xs, x->domid, x->store_pfn, (unsigned int)port))
+        return VSMR_OK;
+    return vsmr_fail_errno(VSMR_ESYS, "domain %u: xenstore introduce failed "
+                           "(store frame 0x%llx, port %d)", x->domid,
+                           (unsigned long long)x->store_pfn, port);
+}
+
+/*
+ * Introducing a domain that xenstored already knows rebinds its channel.
+ * C xenstored (also as a stub domain) then resets the connection too:
+ * watches, transactions and the ring's indices, its nodes untouched;
+ * oxenstored only rebinds. Which one answers is seen on the ring: indices
+ * that a booted kernel has moved read zero afterwards only after a reset.
+ * Learned at the first end that can tell, then trusted.
+ */
+static int reintroduce_in_place(struct xen_guest *x, struct xs_handle *xs,
+                                int port, bool *reset)
+{
+    uint32_t before[4], after[4];
+    bool tell = x->store_reset == XEN_STORE_RESET_UNKNOWN &&
+                ring_indices(x, before) && !all_zero(before);
+    int rc = introduce(x, xs, port);
+    if (rc < 0)
+        return rc;
+    if (tell)
+        x->store_reset = ring_indices(x, after) && all_zero(after)
+                             ? XEN_STORE_RESET_ON_INTRODUCE
+                             : XEN_STORE_RESET_BY_RELEASE;
+    *reset = x->store_reset == XEN_STORE_RESET_ON_INTRODUCE;
+    return VSMR_OK;
+}
+
+/* Release + introduce (oxenstored): releasing deletes the nodes the
+ * domain owns and strips it from every other node's permissions, so they
+ * are remembered first and put back after. */
+static int release_and_introduce(struct xen_guest *x, struct xs_handle *xs,
+                                 struct vsmr_guest_backup_figures *f,
+                                 double *t)
+{
+    struct xen_acl_snapshot *snap;
+    /* Now and then the whole tree again: nodes may have been added
+     * where the pruned walk does not look. */
+    if (x->acl_walks++ % FULL_WALK_EVERY == 0)
+        x->acl_prune = false;
+    int rc = xen_acl_snapshot(xs, x->domid, &x->acl_prune, &snap,
+                              &f->nodes_walked);
+    if (rc < 0)
+        return rc;
+    f->ms_walk = lap(t);
+    /* A failed release leaves the old connection; introduce then fails
+     * and says so. */
+    xs_release_domain(xs, x->domid);
+    if ((rc = introduce(x, xs, f->store_port)) == VSMR_OK) {
+        f->ms_reintroduce = lap(t);
+        xen_acl_restore(xs, snap, f);
+    }
+    xen_acl_free(snap);
+    return rc;
+}
+
 int xen_reconnect(struct xen_guest *x)
 {
     struct vsmr_guest_backup_figures f = {.store_port = -1,
@@ -71,31 +160,15 @@ int xen_reconnect(struct xen_guest *x)
     if (rc < 0 || (rc = new_channels(x, &f.store_port, &f.console_port)) < 0)
         return rc;
     f.ms_channels = lap(&t);
-    /* Releasing deletes the nodes it owns and strips it from every other
-     * node's permissions (oxenstored 4.17): remember them first. */
-    struct xen_acl_snapshot *snap;
-    /* Now and then the whole tree again: nodes may have been added
-     * where the pruned walk does not look. */
-    if (x->acl_walks++ % FULL_WALK_EVERY == 0)
-        x->acl_prune = false;
-    if ((rc = xen_acl_snapshot(xs, x->domid, &x->acl_prune, &snap,
-                               &f.nodes_walked)) < 0)
+    bool reset = false;
+    if (x->store_reset != XEN_STORE_RESET_BY_RELEASE &&
+        (rc = reintroduce_in_place(x, xs, f.store_port, &reset)) < 0)
         return rc;
-    f.ms_walk = lap(&t);
-    /* A failed release leaves the old connection; introduce then fails
-     * and says so. */
-    xs_release_domain(xs, x->domid);
-    if (!xs_introduce_domain(xs, x->domid, x->store_pfn,
-                             (unsigned int)f.store_port)) {
-        rc = vsmr_fail_errno(VSMR_ESYS, "domain %u: xenstore introduce "
-                             "failed (store frame 0x%llx, port %d)", x->domid,
-                             (unsigned long long)x->store_pfn, f.store_port);
-        xen_acl_free(snap);
+    f.store_in_place = reset;
+    if (reset)
+        f.ms_reintroduce = lap(&t);
+    else if ((rc = release_and_introduce(x, xs, &f, &t)) < 0)
         return rc;
-    }
-    f.ms_reintroduce = lap(&t);
-    xen_acl_restore(xs, snap, &f);
-    xen_acl_free(snap);
     if ((rc = write_port(x, xs, "store/port", f.store_port)) == VSMR_OK)
         rc = write_port(x, xs, "console/port", f.console_port); /* xenconsoled rebinds */
     f.ms_restore = lap(&t);

@@ -142,6 +142,9 @@ struct vsmr_guest_backup_figures {
     size_t nodes_recreated;        /* ... that it deleted (recreated) */
     size_t nodes_lost;             /* ... that could not be put back */
     size_t nodes_walked;           /* xenstore nodes read to find them */
+    bool store_in_place;           /* xenstored reset the connection when
+                                      introduced again: nothing released,
+                                      walked or put back */
     /* Where the end's time went, in ms (Xen; sim: 0): the event channels,
      * the walk that remembers the nodes, release + introduce, putting the
      * nodes back, and the slow resume with the unpause. */

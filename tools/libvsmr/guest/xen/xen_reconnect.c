@@ -8,6 +8,8 @@
  * introduced again; with oxenstored it takes release + introduce, and the
  * nodes and permissions the release deletes are put back (xen_xsacl.c).
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -98,12 +100,40 @@ static int introduce(struct xen_guest *x, struct xs_handle *xs, int port)
 }
 
 /*
+ * Whether this dom0 runs oxenstored. Tried in place, its introduce
+ * rebinds and the release + introduce that must follow is then refused
+ * (EINVAL, seen in the lab), so with it the release path is taken from
+ * the start. A xenstored not found here (a stub domain) is C xenstored.
+ */
+static bool oxenstored_running(void)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    bool found = false;
+    while (d && !found && (e = readdir(d))) {
+        if (!isdigit((unsigned char)e->d_name[0]))
+            continue;
+        char path[300], comm[32] = "";
+        snprintf(path, sizeof path, "/proc/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f && fgets(comm, sizeof comm, f))
+            found = strncmp(comm, "oxenstored", 10) == 0;
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/*
  * Introducing a domain that xenstored already knows rebinds its channel.
  * C xenstored (also as a stub domain) then resets the connection too:
  * watches, transactions and the ring's indices, its nodes untouched;
- * oxenstored only rebinds. Which one answers is seen on the ring: indices
- * that a booted kernel has moved read zero afterwards only after a reset.
- * Learned at the first end that can tell, then trusted.
+ * oxenstored only rebinds (and is recognised beforehand, above).
+ * Which one answers is seen on the ring: indices that a booted kernel has
+ * moved read zero afterwards only after a reset. Learned at the first end
+ * that can tell, then trusted.
  */
 static int reintroduce_in_place(struct xen_guest *x, struct xs_handle *xs,
                                 int port, bool *reset)
@@ -112,6 +142,13 @@ static int reintroduce_in_place(struct xen_guest *x, struct xs_handle *xs,
     bool tell = x->store_reset == XEN_STORE_RESET_UNKNOWN &&
                 ring_indices(x, before) && !all_zero(before);
     int rc = introduce(x, xs, port);
+    if (rc < 0 && x->store_reset == XEN_STORE_RESET_UNKNOWN) {
+        /* A daemon that refuses to rebind in place: release +
+         * introduce is its way. */
+        x->store_reset = XEN_STORE_RESET_BY_RELEASE;
+        *reset = false;
+        return VSMR_OK;
+    }
     if (rc < 0)
         return rc;
     if (tell)
@@ -161,6 +198,8 @@ int xen_reconnect(struct xen_guest *x)
         return rc;
     f.ms_channels = lap(&t);
     bool reset = false;
+    if (x->store_reset == XEN_STORE_RESET_UNKNOWN && oxenstored_running())
+        x->store_reset = XEN_STORE_RESET_BY_RELEASE;
     if (x->store_reset != XEN_STORE_RESET_BY_RELEASE &&
         (rc = reintroduce_in_place(x, xs, f.store_port, &reset)) < 0)
         return rc;

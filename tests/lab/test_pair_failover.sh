@@ -42,7 +42,9 @@ echo "$(pel) client: $BEFORE acknowledged before the kill, $(acks_after "$KILL_M
      "first answer $(( ${FIRST:-$KILL_MS} - KILL_MS )) ms after the kill;" \
      "reconnects $(grep -c '^RECONNECT' "$CL"); answers that took 2 s or more: $(grep -c '^GAP' "$CL")"
 pair_verify
-lab_check backup-promoted grep -aqs "event=promoted" "$OUT"/b/share/out/backup.log
+# B's log reaches the share a few seconds behind B: wait for the line.
+b_promoted() { grep -aqs "event=promoted" "$OUT"/b/share/out/backup.log; }
+lab_check backup-promoted wait_until 60 b_promoted
 # With C xenstored (the lab's default) the backup's end renews its store
 # connection in place: no release, no walk of its nodes.
 in_place_ends() { grep -a 'event=backup_restarted' "$OUT"/b/share/out/backup.log | grep -c 'store=reset_in_place'; }

@@ -31,7 +31,9 @@ echo "$(pel) $(acks) writes acknowledged; killing host A's QEMU (kill -9)"
 since; KILL_MS=$T_MARK; pair_kill a
 lab_check acked-after-failover wait_until 900 acked_since 5
 pair_verify
-lab_check new-backup-promoted grep -aqs "event=promoted" "$OUT"/b2/share/out/backup.log
+# B's log reaches the share a few seconds behind B: wait for the line.
+b2_promoted() { grep -aqs "event=promoted" "$OUT"/b2/share/out/backup.log; }
+lab_check new-backup-promoted wait_until 60 b2_promoted
 lab_check hostb-finished pair_finish b 300
 echo
 echo "== summary (emulated: two Xen hosts in QEMU TCG on this machine)"

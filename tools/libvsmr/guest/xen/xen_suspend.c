@@ -43,6 +43,23 @@ static bool request_taken(struct xs_handle *xs, const char *path)
     return taken;
 }
 
+/*
+ * Resume a suspended domain in place (suspend-cancel) and tell xenstored.
+ * C xenstored marks a domain shut down once and fires @releaseDomain only
+ * on that change; until XS_RESUME clears the mark, the domain's later
+ * shutdowns go unannounced and libxl (xl save, xl shutdown -w) waits for
+ * them in vain.
+ */
+static int fast_resume(struct xen_guest *x)
+{
+    if (xc_domain_resume(x->xch, x->domid, 1) < 0)
+        return -1;
+    struct xs_handle *xs;
+    if (xen_xs(x, &xs) == VSMR_OK)
+        xs_resume_domain(xs, x->domid);
+    return 0;
+}
+
 /* The guest may have read the request just before it was withdrawn: if it
  * suspends anyway within a grace period, resume it in place. */
 static void cancel_late_suspend(struct xen_guest *x)
@@ -52,7 +69,7 @@ static void cancel_late_suspend(struct xen_guest *x)
         if (xen_domain_info(x, &info) < 0)
             return;
         if (info.shutdown && info.shutdown_reason == SHUTDOWN_suspend) {
-            xc_domain_resume(x->xch, x->domid, 1);
+            fast_resume(x);
             return;
         }
     }
@@ -118,7 +135,7 @@ int xen_suspend(vsmr_guest *g)
     if (xc_domain_pause(x->xch, x->domid) < 0) {
         rc = vsmr_fail_errno(VSMR_ESYS, "domain %u: pause after suspend "
                              "failed; resuming it", x->domid);
-        xc_domain_resume(x->xch, x->domid, 1);
+        fast_resume(x);
         return rc;
     }
     x->suspended = true;
@@ -134,7 +151,8 @@ int xen_resume(vsmr_guest *g, bool fast)
         return rc;
     if (!(info.shutdown && info.shutdown_reason == SHUTDOWN_suspend))
         return vsmr_fail(VSMR_ESTATE, "domain %u is not suspended", x->domid);
-    if (xc_domain_resume(x->xch, x->domid, fast ? 1 : 0) < 0)
+    if (fast ? fast_resume(x) < 0
+             : xc_domain_resume(x->xch, x->domid, 0) < 0)
         return vsmr_fail_errno(VSMR_ESYS, "domain %u: %s resume failed",
                                x->domid, fast ? "fast" : "slow");
     if (!fast) {

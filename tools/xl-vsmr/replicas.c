@@ -97,9 +97,14 @@ static int start_remote(const struct xlv_opts *o, const struct xlv_domain *d,
         return rc;
     const char *cpath = f.cpath, *log = f.log, *conf = f.conf;
     xlv_side_path(p, XLV_BACKUP, "pid", pid, sizeof pid);
+    /* No --bootstrap: the new backup votes only once it has caught up.
+     * A witness kept from an earlier protection of this domain holds that
+     * log; with a backup voting at once, a fresh primary and backup could
+     * elect a new log past the witness's commits, and the witness's
+     * answers would no longer fit the next leader's log. */
     snprintf(script, sizeof script,
              "umask 077; mkdir -p %s && rm -rf %s/backup && cat > %s && "
-             "rm -f %s && { setsid vsmrd --config %s --bootstrap </dev/null "
+             "rm -f %s && { setsid vsmrd --config %s </dev/null "
              ">>%s 2>&1 & echo $! > %s; echo started $!; }",
              p->data, p->data, cpath, log, cpath, log, pid);
     rc = xlv_run_remote(o, script, conf, strlen(conf), 30, out, sizeof out);

@@ -142,13 +142,6 @@ static int reintroduce_in_place(struct xen_guest *x, struct xs_handle *xs,
     bool tell = x->store_reset == XEN_STORE_RESET_UNKNOWN &&
                 ring_indices(x, before) && !all_zero(before);
     int rc = introduce(x, xs, port);
-    if (rc < 0 && x->store_reset == XEN_STORE_RESET_UNKNOWN) {
-        /* A daemon that refuses to rebind in place: release +
-         * introduce is its way. */
-        x->store_reset = XEN_STORE_RESET_BY_RELEASE;
-        *reset = false;
-        return VSMR_OK;
-    }
     if (rc < 0)
         return rc;
     if (tell)

@@ -44,15 +44,15 @@ static bool request_taken(struct xs_handle *xs, const char *path)
 }
 
 /*
- * Resume a suspended domain in place (suspend-cancel) and tell xenstored.
- * C xenstored marks a domain shut down once and fires @releaseDomain only
- * on that change; until XS_RESUME clears the mark, the domain's later
- * shutdowns go unannounced and libxl (xl save, xl shutdown -w) waits for
- * them in vain.
+ * Resume a suspended domain — in place (fast: suspend-cancel) or as a new
+ * domain — and tell xenstored. C xenstored marks a domain shut down once
+ * and fires @releaseDomain only on that change; until XS_RESUME clears the
+ * mark, the domain's later shutdowns go unannounced and libxl (xl save,
+ * xl shutdown -w) waits for them in vain.
  */
-static int fast_resume(struct xen_guest *x)
+static int resume_domain(struct xen_guest *x, bool fast)
 {
-    if (xc_domain_resume(x->xch, x->domid, 1) < 0)
+    if (xc_domain_resume(x->xch, x->domid, fast ? 1 : 0) < 0)
         return -1;
     struct xs_handle *xs;
     if (xen_xs(x, &xs) == VSMR_OK)
@@ -69,7 +69,7 @@ static void cancel_late_suspend(struct xen_guest *x)
         if (xen_domain_info(x, &info) < 0)
             return;
         if (info.shutdown && info.shutdown_reason == SHUTDOWN_suspend) {
-            fast_resume(x);
+            resume_domain(x, true);
             return;
         }
     }
@@ -135,7 +135,7 @@ int xen_suspend(vsmr_guest *g)
     if (xc_domain_pause(x->xch, x->domid) < 0) {
         rc = vsmr_fail_errno(VSMR_ESYS, "domain %u: pause after suspend "
                              "failed; resuming it", x->domid);
-        fast_resume(x);
+        resume_domain(x, true);
         return rc;
     }
     x->suspended = true;
@@ -151,15 +151,9 @@ int xen_resume(vsmr_guest *g, bool fast)
         return rc;
     if (!(info.shutdown && info.shutdown_reason == SHUTDOWN_suspend))
         return vsmr_fail(VSMR_ESTATE, "domain %u is not suspended", x->domid);
-    if (fast ? fast_resume(x) < 0
-             : xc_domain_resume(x->xch, x->domid, 0) < 0)
+    if (resume_domain(x, fast) < 0)
         return vsmr_fail_errno(VSMR_ESYS, "domain %u: %s resume failed",
                                x->domid, fast ? "fast" : "slow");
-    if (!fast) {
-        struct xs_handle *xs;
-        if (xen_xs(x, &xs) == VSMR_OK)
-            xs_resume_domain(xs, x->domid);
-    }
     if (x->suspended || g->paused) {
         x->suspended = false;
         if (xc_domain_unpause(x->xch, x->domid) < 0)

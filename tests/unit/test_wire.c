@@ -15,11 +15,13 @@
 static struct vsmr_entry ents[VSMR_LOG_MAX_MSG_ENTRIES];
 static uint8_t buf[1 << 16];
 
-static const struct vsmr_entry sample_entries[3] = {
+static const struct vsmr_entry sample_entries[4] = {
     {.index = 11, .term = 4, .type = VSMR_ENTRY_NOOP},
     {.index = 12, .term = 5, .type = VSMR_ENTRY_NORMAL,
      .data = (const uint8_t *)"guest packet", .len = 12},
     {.index = 13, .term = 5, .type = VSMR_ENTRY_SYNC, .aux = 77},
+    {.index = 14, .term = 5, .type = VSMR_ENTRY_PROTECT,
+     .aux = UINT64_C(0xfedcba9876543210)},
 };
 
 static struct vsmr_msg sample(uint8_t type)
@@ -30,7 +32,7 @@ static struct vsmr_msg sample(uint8_t type)
     case VSMR_MSG_APPEND:
         m.commit = 9;
         m.entries = sample_entries;
-        m.n_entries = 3;
+        m.n_entries = 4;
         break;
     case VSMR_MSG_APPEND_RESP:
         m.flags = VSMR_MSG_F_REJECT;
@@ -106,9 +108,12 @@ START_TEST(layout_matches_the_spec)
     ck_assert_uint_eq(get_le64(buf + 32), 10);      /* prev index */
     ck_assert_uint_eq(get_le64(buf + 40), 4);       /* prev term */
     ck_assert_uint_eq(get_le64(buf + 48), 9);       /* commit */
-    ck_assert_uint_eq(get_le32(buf + 56), 3);       /* entries */
+    ck_assert_uint_eq(get_le32(buf + 56), 4);       /* entries */
     ck_assert_uint_eq(get_le64(buf + 64), 4);       /* entry 0 term */
-    ck_assert_uint_eq(len, 64 + 3 * 24 + 12);
+    size_t e3 = 64 + 3 * 24 + 12;                   /* the PROTECT entry */
+    ck_assert_uint_eq(get_le64(buf + e3 + 8), UINT64_C(0xfedcba9876543210));
+    ck_assert_uint_eq(buf[e3 + 16], 3);
+    ck_assert_uint_eq(len, 64 + 4 * 24 + 12);
 }
 END_TEST
 

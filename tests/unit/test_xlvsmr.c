@@ -177,7 +177,8 @@ static void sample(struct xlv_opts *o, struct xlv_domain *d,
                            .backup = "10.0.0.2:7001",
                            .witness = "10.0.0.3:7003",
                            .dir = "/run/vsmr/11111111-2222-3333-4444-555555555555",
-                           .data = "/var/lib/vsmr/1111", .backup_domid = 9};
+                           .data = "/var/lib/vsmr/1111", .backup_domid = 9,
+                           .protection_id = UINT64_C(18000000000000000001)};
     ck_assert_int_eq(xlv_plan_guest_bridge(p, "br-prod"), 0);
 }
 
@@ -211,6 +212,8 @@ START_TEST(config_parses_with_vsmrds_parser)
         ck_assert_uint_eq(c.sync_min_ms, 7);
         ck_assert_uint_eq(c.sync_max_ms, 300);
         ck_assert_uint_eq(c.sync_idle_checks, 4);
+        /* Both sides name the same protection (a full 64-bit id). */
+        ck_assert(c.protection_id == UINT64_C(18000000000000000001));
         const char *role = side == XLV_PRIMARY ? "primary" : "backup";
         snprintf(want, sizeof want, "/%s.sock", role);
         ck_assert_ptr_nonnull(strstr(c.control, want));

@@ -495,6 +495,7 @@ static const char *entry_type_name(uint8_t t)
     case VSMR_ENTRY_NOOP: return "noop";
     case VSMR_ENTRY_NORMAL: return "normal";
     case VSMR_ENTRY_SYNC: return "sync";
+    case VSMR_ENTRY_PROTECT: return "protect";
     default: return "unknown";
     }
 }

@@ -4,6 +4,11 @@
  * primary proposes SYNC entries when the trigger says so, outputs the
  * engine releases go to the client service, and failures move the
  * replica between protected, unprotected and promoted.
+ *
+ * With a protection_id (xl vsmr draws one per start), the log's entries
+ * before the PROTECT entry carrying it belong to an earlier protection
+ * (a witness keeps its log across them): both sides skip them, and the
+ * primary serves only once its PROTECT entry has committed.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +55,10 @@ struct replica {
                                      (re)connected: maybe a full sync */
     uint64_t seen_committed;      /* the committed epoch last noted */
     uint64_t inputs_fed, inputs_skipped;
+    bool protection_started;      /* our PROTECT entry committed (or none
+                                     is configured) */
+    bool protect_proposed;
+    uint64_t earlier_skipped;     /* entries of an earlier protection */
 };
 
 /* --- guest I/O for the sim guest ----------------------------------------- */
@@ -168,7 +177,7 @@ static void note_commits(struct replica *r)
 static bool serving(void *ctx)
 {
     struct replica *r = ctx;
-    return node_is_serving(r->node) &&
+    return node_is_serving(r->node) && r->protection_started &&
            (r->promoted || (r->is_primary && r->synced));
 }
 
@@ -233,11 +242,35 @@ static void start_pending_sync(struct replica *r)
 
 /* --- node hooks ------------------------------------------------------------ */
 
+/* An entry before our PROTECT entry: an earlier protection's (skipped),
+ * or the PROTECT entry itself. True when e was consumed here. */
+static bool before_protection(struct replica *r, const struct vsmr_entry *e)
+{
+    if (r->protection_started)
+        return false;
+    if (e->type == VSMR_ENTRY_PROTECT && e->aux == r->cfg.protection_id) {
+        r->protection_started = true;
+        r->protect_proposed = false;
+        logline(VSMR_LOG_INFO, "protection_started", "index=%llu "
+                "earlier_entries_skipped=%llu", (unsigned long long)e->index,
+                (unsigned long long)r->earlier_skipped);
+        return true;
+    }
+    if (e->type != VSMR_ENTRY_NOOP && !r->earlier_skipped++)
+        logline(VSMR_LOG_INFO, "earlier_protection_skipped", "index=%llu "
+                "reason=\"logged before this protection's PROTECT entry "
+                "(a witness keeps its log across protections)\"",
+                (unsigned long long)e->index);
+    return true;
+}
+
 static void on_committed(void *ctx, const struct vsmr_entry *ents, size_t n)
 {
     struct replica *r = ctx;
     for (size_t i = 0; i < n; i++) {
         const struct vsmr_entry *e = &ents[i];
+        if (before_protection(r, e) || e->type == VSMR_ENTRY_PROTECT)
+            continue;
         if (e->type == VSMR_ENTRY_SYNC) {
             r->sync_proposed = false;
             if (e->aux <= r->last_epoch)
@@ -311,6 +344,7 @@ static void on_role(void *ctx, enum vsmr_log_role role, uint32_t leader,
     struct replica *r = ctx;
     r->sync_proposed = false;
     r->marker_proposed = false;
+    r->protect_proposed = false;
     if (r->is_primary && leader == r->peer && r->synced) {
         /* The backup took over: its guest, not ours, carries on. */
         r->synced = false;
@@ -363,7 +397,8 @@ static void on_status(void *ctx, struct strbuf *out)
     vsmr_engine_totals(r->engine, &epochs, &bytes, &raw, &paused);
     sb_printf(out, "guest backend=%s pages=%llu mode=%s sync_role=%s "
               "synced=%s promoted=%s protected=%s inputs_fed=%llu "
-              "inputs_skipped=%llu held_bytes=%zu\n",
+              "inputs_skipped=%llu held_bytes=%zu protection_started=%s "
+              "earlier_skipped=%llu\n",
               vsmr_guest_backend(r->guest),
               (unsigned long long)vsmr_guest_page_count(r->guest),
               r->cfg.remus ? "remus" : "vsmr",
@@ -373,7 +408,9 @@ static void on_status(void *ctx, struct strbuf *out)
               r->unprotected || r->promoted ? "no" : r->peer_up ? "yes" : "no",
               (unsigned long long)r->inputs_fed,
               (unsigned long long)r->inputs_skipped,
-              vsmr_engine_held_bytes(r->engine));
+              vsmr_engine_held_bytes(r->engine),
+              r->protection_started ? "yes" : "no",
+              (unsigned long long)r->earlier_skipped);
     sb_printf(out, "sync epoch=%llu phase=%s committed_epoch=%llu "
               "aborted=%llu epochs=%llu bytes_sent=%llu bytes_raw=%llu "
               "ms_paused=%.1f last_reason=\"%s\"\n",
@@ -428,6 +465,19 @@ static void propose_sync(struct replica *r, enum vsmr_trigger_reason why)
             (unsigned long long)index, vsmr_trigger_reason_name(why));
 }
 
+/* The primary's first entry of a protection; inputs count from it. */
+static void propose_protect(struct replica *r)
+{
+    struct vsmr_entry e = {.type = VSMR_ENTRY_PROTECT,
+                           .aux = r->cfg.protection_id};
+    uint64_t index, term;
+    if (node_propose(r->node, &e, 1, &index, &term) < 0)
+        return;
+    r->protect_proposed = true;
+    logline(VSMR_LOG_INFO, "protect_proposed", "index=%llu term=%llu",
+            (unsigned long long)index, (unsigned long long)term);
+}
+
 static void propose_marker(struct replica *r)
 {
     struct vsmr_entry e = {.type = VSMR_ENTRY_NORMAL, .len = 0};
@@ -457,11 +507,19 @@ static void on_timer(void *ctx)
     start_pending_sync(r);
     int64_t now = vsmr_now_ms();
     if (vsmr_engine_syncing(r->engine)) {
+        /* The interval counts from the end of the last sync, so the guest
+         * runs at least sync_min_ms between two (as Remus's -i does);
+         * counted from the proposal, a sync longer than the interval was
+         * followed by the next at once and the guest hardly ran. */
+        vsmr_trigger_synced(&r->trigger, (uint64_t)now);
         if (now - r->epoch_start_ms > epoch_timeout_ms(r))
             vsmr_engine_abort(r->engine, "the epoch took longer than "
                                          "sync_timeout_ms");
         return;
     }
+    if (r->is_primary && !r->protection_started && !r->protect_proposed &&
+        node_is_serving(r->node))
+        propose_protect(r);
     if (!r->is_primary || r->promoted || !serving(r))
         return;
     if (!r->peer_up) {
@@ -553,6 +611,11 @@ int replica_start(const struct vsmr_config *cfg, struct loop *l,
     r->loop = l;
     r->node = n;
     r->is_primary = cfg->role == VSMR_ROLE_PRIMARY;
+    /* Only a log begun by this process can hold an earlier protection's
+     * entries (xl vsmr empties data_dir at each start); a restart with
+     * its data_dir keeps the protection it was in, whose PROTECT entry
+     * may be compacted away by now. */
+    r->protection_started = cfg->protection_id == 0 || !node_started_fresh(n);
     /* A primary whose log is new starts the protected state; any other
      * start has a fresh guest that must receive it from the other side. */
     r->synced = r->is_primary && node_started_fresh(n);

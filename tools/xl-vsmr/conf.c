@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "common/err.h"
 #include "xlvsmr.h"
@@ -65,6 +66,16 @@ static void put(struct out *o, const char *fmt, ...)
         o->used += (size_t)n;
 }
 
+int xlv_protection_id_draw(struct xlv_plan *p)
+{
+    do {
+        if (getrandom(&p->protection_id, sizeof p->protection_id, 0) !=
+            (ssize_t)sizeof p->protection_id)
+            return vsmr_fail_errno(VSMR_ESYS, "cannot draw a protection id");
+    } while (!p->protection_id);
+    return VSMR_OK;
+}
+
 int xlv_conf_write(const struct xlv_opts *o, const struct xlv_domain *d,
                    const struct xlv_plan *p, enum xlv_side side,
                    uint32_t domid, char *buf, size_t len)
@@ -105,6 +116,9 @@ int xlv_conf_write(const struct xlv_opts *o, const struct xlv_domain *d,
         put(&w, "hash_threads = %u\n", o->threads);
     put(&w, "sync_min_ms = %u\nsync_max_ms = %u\nsync_idle_checks = %u\n",
         o->min_ms, o->max_ms, o->idle_checks);
+    if (p->protection_id)
+        put(&w, "protection_id = %llu\n",
+            (unsigned long long)p->protection_id);
     if (w.full)
         return vsmr_fail(VSMR_ERANGE, "the %s configuration does not fit in "
                          "%zu bytes", role, len);

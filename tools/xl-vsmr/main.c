@@ -182,7 +182,8 @@ static int protect(const struct xlv_opts *o)
     const char *step = NULL;
     if (mkdir(u.p.dir, 0700) < 0 && access(u.p.dir, W_OK) < 0) {
         vsmr_fail_errno(VSMR_ESYS, "cannot create %s", u.p.dir);
-    } else if (xlv_plan_addresses(o, &u.p) < 0) {
+    } else if (xlv_plan_addresses(o, &u.p) < 0 ||
+               xlv_protection_id_draw(&u.p) < 0) {
         step = "addresses";
     } else if (xlv_say("checking the backup host %s", o->backup_host),
                xlv_reach_backup(o) < 0) {

@@ -111,6 +111,7 @@ struct xlv_plan {
     uint32_t backup_domid;
     char guest_bridge[16];         /* the first vif's bridge before the
                                       copy moved it ("": no vif) */
+    uint64_t protection_id;        /* drawn at each start (conf.c) */
 };
 int xlv_key_check(const char *path);
 int xlv_plan_addresses(const struct xlv_opts *o, struct xlv_plan *p);
@@ -137,6 +138,9 @@ void xlv_progress_format(uint64_t done, uint64_t total, double secs,
 
 /* conf.c: the vsmrd configuration of each side. */
 enum xlv_side { XLV_PRIMARY = 1, XLV_BACKUP = 2 };
+/* A fresh, non-zero id for this protection: a witness kept from an
+ * earlier one holds inputs logged before it, which both sides skip. */
+int xlv_protection_id_draw(struct xlv_plan *p);
 int xlv_conf_write(const struct xlv_opts *o, const struct xlv_domain *d,
                    const struct xlv_plan *p, enum xlv_side side,
                    uint32_t domid, char *buf, size_t len);

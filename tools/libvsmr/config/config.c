@@ -21,7 +21,7 @@ struct parse_ctx {
     struct vsmr_config *c;
     const char *name;
     unsigned line;
-    unsigned seen_line[32];       /* line where a plain key was set */
+    unsigned seen_line[40];       /* line where a plain key was set */
 };
 
 typedef int (*key_fn)(struct parse_ctx *p, const char *value);
@@ -324,6 +324,16 @@ static int k_sync_backup_wait_ms(struct parse_ctx *p, const char *v)
                    "sync_backup_wait_ms");
 }
 
+/* One protection of a guest (xl vsmr draws one per start): inputs that
+ * were logged before its PROTECT entry belong to an earlier one. */
+static int k_protection_id(struct parse_ctx *p, const char *v)
+{
+    if (parse_u64(v, UINT64_MAX, &p->c->protection_id) < 0 ||
+        !p->c->protection_id)
+        return bad(p, "protection_id must be an integer in 1..2^64-1");
+    return VSMR_OK;
+}
+
 static int k_max_held_bytes(struct parse_ctx *p, const char *v)
 {
     if (parse_u64(v, UINT64_C(1) << 40, &p->c->max_held_bytes) < 0 ||
@@ -350,6 +360,7 @@ static const struct {
     {"sync_timeout_ms", k_sync_timeout_ms},
     {"sync_backup_wait_ms", k_sync_backup_wait_ms},
     {"max_held_bytes", k_max_held_bytes},
+    {"protection_id", k_protection_id},
     {"id", k_id},
     {"role", k_role},
     {"cluster_id", k_cluster_id},
@@ -526,6 +537,9 @@ static int validate_guest(struct vsmr_config *c)
     if (c->has_client_listen && !c->guest[0])
         return vsmr_fail(VSMR_EINVAL, "%s: client_listen needs a 'guest' "
                          "to serve", f);
+    if (c->protection_id && !c->guest[0])
+        return vsmr_fail(VSMR_EINVAL, "%s: protection_id names a protection "
+                         "of a guest; this replica runs none", f);
     bool xen = strncmp(c->guest, "xen:", 4) == 0;
     if (xen && !c->guest_vif[0])
         return vsmr_fail(VSMR_EINVAL, "%s: a Xen guest needs 'guest_vif' "

@@ -74,6 +74,8 @@ struct vsmr_config {
                                          waits for the backup's READY */
     bool sync_backup_wait_set;
     uint64_t max_held_bytes;          /* held output that forces a sync */
+    uint64_t protection_id;           /* 0: none; else inputs count from
+                                         the PROTECT entry with this id */
 };
 
 /* Parses text (len bytes, need not be NUL-terminated); name is used in

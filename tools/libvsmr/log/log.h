@@ -58,12 +58,20 @@ enum vsmr_entry_type {
     VSMR_ENTRY_NOOP   = 0,  /* a new leader's first entry of its term */
     VSMR_ENTRY_NORMAL = 1,  /* opaque bytes: one guest input */
     VSMR_ENTRY_SYNC   = 2,  /* checkpoint marker; aux = epoch number */
+    VSMR_ENTRY_PROTECT = 3, /* a protection starts; aux = its id */
 };
+#define VSMR_ENTRY_TYPE_MAX VSMR_ENTRY_PROTECT
+
+/* Only SYNC and PROTECT entries carry aux; only NORMAL ones data. */
+static inline int vsmr_entry_has_aux(unsigned type)
+{
+    return type == VSMR_ENTRY_SYNC || type == VSMR_ENTRY_PROTECT;
+}
 
 struct vsmr_entry {
     uint64_t index;        /* position in the log, from 1 */
     uint64_t term;         /* term of the leader that created it */
-    uint64_t aux;          /* SYNC: epoch number; 0 for other types */
+    uint64_t aux;          /* SYNC: epoch; PROTECT: protection id; else 0 */
     const uint8_t *data;   /* NORMAL payload (may be NULL when len == 0) */
     uint32_t len;          /* <= VSMR_LOG_MAX_ENTRY_DATA */
     uint8_t type;          /* enum vsmr_entry_type */

@@ -237,14 +237,14 @@ void vsmr_log_tick(struct vsmr_log *l)
 
 static int check_proposal(const struct vsmr_entry *e, size_t i)
 {
-    if (e->type > VSMR_ENTRY_SYNC)
+    if (e->type > VSMR_ENTRY_TYPE_MAX)
         return vsmr_fail(VSMR_EINVAL, "entry %zu has unknown type %u", i,
                          e->type);
     if (e->len > VSMR_LOG_MAX_ENTRY_DATA || (e->len && !e->data))
         return vsmr_fail(VSMR_EINVAL, "entry %zu: bad data (%u bytes)", i,
                          e->len);
     if ((e->type != VSMR_ENTRY_NORMAL && e->len) ||
-        (e->type != VSMR_ENTRY_SYNC && e->aux))
+        (!vsmr_entry_has_aux(e->type) && e->aux))
         return vsmr_fail(VSMR_EINVAL, "entry %zu: data or aux do not fit "
                          "type %u", i, e->type);
     return VSMR_OK;

@@ -26,7 +26,7 @@ static const char *check_entries(const struct vsmr_msg *m)
             return "entry indexes are not consecutive";
         if (e->term < prev_term || e->term > m->term)
             return "entry terms out of order";
-        if (e->type > VSMR_ENTRY_SYNC || e->len > VSMR_LOG_MAX_ENTRY_DATA ||
+        if (e->type > VSMR_ENTRY_TYPE_MAX || e->len > VSMR_LOG_MAX_ENTRY_DATA ||
             (e->len && !e->data))
             return "malformed entry";
         prev_term = e->term;

@@ -37,7 +37,7 @@ size_t vsmr_wire_log_size(const struct vsmr_msg *m)
 static int check_entry_shape(uint8_t type, uint64_t aux, uint32_t len,
                              size_t i)
 {
-    if (type > VSMR_ENTRY_SYNC)
+    if (type > VSMR_ENTRY_TYPE_MAX)
         return vsmr_fail(VSMR_EPROTO, "entry %zu has unknown type %u", i,
                          type);
     if (len > VSMR_LOG_MAX_ENTRY_DATA)
@@ -47,7 +47,7 @@ static int check_entry_shape(uint8_t type, uint64_t aux, uint32_t len,
     if (type != VSMR_ENTRY_NORMAL && len != 0)
         return vsmr_fail(VSMR_EPROTO, "entry %zu of type %u carries data",
                          i, type);
-    if (type != VSMR_ENTRY_SYNC && aux != 0)
+    if (!vsmr_entry_has_aux(type) && aux != 0)
         return vsmr_fail(VSMR_EPROTO, "entry %zu of type %u has aux set",
                          i, type);
     return VSMR_OK;

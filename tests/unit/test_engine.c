@@ -595,9 +595,10 @@ START_TEST(backup_ready_after_its_devices)
 END_TEST
 
 /* A backup still in a stale epoch (it replayed an old SYNC entry while
- * catching up) abandons it as soon as the primary's first frame of a
- * later epoch arrives, keeps that frame, and the later epoch commits:
- * no timeout in between. */
+ * catching up) sends its bitmap for it; the primary, already in a later
+ * epoch (and sending nothing of it until the backup's bitmap), answers
+ * that the stale epoch is over; the backup abandons it, and the later
+ * epoch commits: no timeout in between. */
 START_TEST(stale_epoch_abandoned_for_the_peers_later_one)
 {
     struct side p, b;
@@ -610,11 +611,16 @@ START_TEST(stale_epoch_abandoned_for_the_peers_later_one)
         vsmr_engine_poll(b.e);
     ck_assert(vsmr_engine_syncing(b.e));
     ck_assert_int_eq(vsmr_engine_sync(p.e, 3, later), VSMR_OK);
-    for (int i = 0; i < 50 && !b.qn; i++) {
+    for (int i = 0; i < 50; i++)
         vsmr_engine_poll(p.e);
+    ck_assert_uint_eq(b.qn, 0);           /* the primary waits for epoch 3 */
+    for (int i = 0; i < 200 && !p.qn; i++) {
+        vsmr_engine_poll(b.e);
         usleep(1000);
     }
-    ck_assert_uint_gt(b.qn, 0);           /* the primary's epoch-3 bitmap */
+    ck_assert_uint_gt(p.qn, 0);           /* the backup's epoch-2 bitmap */
+    deliver(&p);
+    ck_assert_uint_gt(b.qn, 0);           /* "epoch 2 is over" */
     deliver(&b);
     ck_assert(!vsmr_engine_syncing(b.e)); /* epoch 2 abandoned */
     ck_assert_int_eq(vsmr_engine_sync(b.e, 3, later), VSMR_OK);

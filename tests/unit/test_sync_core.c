@@ -38,13 +38,14 @@ START_TEST(primary_vsmr_epoch)
 {
     struct vsmr_sync *s = mk(VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_VSMR, true);
     ck_assert_int_eq(vsmr_sync_begin(s, 1, 10), VSMR_OK);
+    ck_assert_str_eq(drain(s), "");        /* runs on until the backup stops */
+    ck_assert_int_eq(vsmr_sync_paused(s), VSMR_ESTATE);
+    ck_assert_int_eq(vsmr_sync_peer_dirty(s, 1), VSMR_OK);
     ck_assert_str_eq(drain(s), "pause");
     ck_assert_int_eq(vsmr_sync_paused(s), VSMR_OK);
     ck_assert_str_eq(drain(s), "fetch-dirty");
     ck_assert_int_eq(vsmr_sync_dirty_fetched(s), VSMR_OK);
-    ck_assert_str_eq(drain(s), "send-dirty");          /* waits for peer's */
-    ck_assert_int_eq(vsmr_sync_peer_dirty(s, 1), VSMR_OK);
-    ck_assert_str_eq(drain(s), "hash");
+    ck_assert_str_eq(drain(s), "send-dirty hash");
     ck_assert_int_eq(vsmr_sync_peer_hashes(s, 1), VSMR_OK);  /* early */
     ck_assert_str_eq(drain(s), "");
     ck_assert_int_eq(vsmr_sync_hashed(s), VSMR_OK);
@@ -59,6 +60,34 @@ START_TEST(primary_vsmr_epoch)
     vsmr_sync_get_status(s, &st);
     ck_assert_uint_eq(st.committed_epoch, 1);
     ck_assert_int_eq(st.phase, VSMR_SYNC_RUNNING);
+    vsmr_sync_free(s);
+}
+END_TEST
+
+/* The backup stopped first (its bitmap came before our SYNC entry):
+ * nothing to wait for, the primary pauses at once. */
+START_TEST(primary_pauses_at_once_after_an_early_bitmap)
+{
+    struct vsmr_sync *s = mk(VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_VSMR, false);
+    ck_assert_int_eq(vsmr_sync_peer_dirty(s, 1), VSMR_OK);
+    ck_assert_int_eq(vsmr_sync_begin(s, 1, 10), VSMR_OK);
+    ck_assert_str_eq(drain(s), "pause");
+    vsmr_sync_paused(s);
+    ck_assert_str_eq(drain(s), "fetch-dirty");
+    vsmr_sync_dirty_fetched(s);
+    ck_assert_str_eq(drain(s), "send-dirty hash");
+    /* An abort while the pause waits: resumes (a no-op for a running
+     * guest) and the next epoch starts clean. */
+    ck_assert_int_eq(vsmr_sync_begin(s, 2, 20), VSMR_ESTATE);
+    vsmr_sync_abort(s, "test");
+    ck_assert_str_eq(drain(s), "aborted resume");
+    ck_assert_int_eq(vsmr_sync_begin(s, 2, 20), VSMR_OK);
+    ck_assert_str_eq(drain(s), "");
+    vsmr_sync_abort(s, "the backup went away");
+    ck_assert_str_eq(drain(s), "aborted resume");
+    ck_assert_int_eq(vsmr_sync_begin(s, 3, 30), VSMR_OK);
+    ck_assert_int_eq(vsmr_sync_peer_dirty(s, 3), VSMR_OK);
+    ck_assert_str_eq(drain(s), "pause");
     vsmr_sync_free(s);
 }
 END_TEST
@@ -155,9 +184,9 @@ START_TEST(verify_mismatch_fails_the_epoch)
 {
     struct vsmr_sync *s = mk(VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_VSMR, true);
     vsmr_sync_begin(s, 1, 1);
+    vsmr_sync_peer_dirty(s, 1);
     vsmr_sync_paused(s);
     vsmr_sync_dirty_fetched(s);
-    vsmr_sync_peer_dirty(s, 1);
     vsmr_sync_hashed(s);
     vsmr_sync_peer_hashes(s, 1);
     vsmr_sync_pages_sent(s);
@@ -210,6 +239,7 @@ int main(void)
     Suite *s = suite_create("sync_core");
     TCase *tc = tcase_create("sync_core");
     tcase_add_test(tc, primary_vsmr_epoch);
+    tcase_add_test(tc, primary_pauses_at_once_after_an_early_bitmap);
     tcase_add_test(tc, backup_vsmr_epoch_with_early_dirty);
     tcase_add_test(tc, stale_begin_skipped_early_kept);
     tcase_add_test(tc, remus_epochs);

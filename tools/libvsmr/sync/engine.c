@@ -110,6 +110,14 @@ int vsmr_engine_new(const struct vsmr_engine_config *cfg, vsmr_guest *g,
         rc = vsmr_guest_logdirty(g, true);
     if (rc == VSMR_OK && engine_remus_backup(e))
         rc = vsmr_guest_pause(g);      /* a Remus backup never runs */
+    /* A backup's first sync compares every page that maps; finding them
+     * takes a Xen backend seconds (up to 30 on one emulated host), which
+     * inside that sync stopped this replica's loop long enough for the
+     * primary to time it out. The backend keeps the set: find it now. */
+    if (rc == VSMR_OK && cfg->role == VSMR_SYNC_BACKUP) {
+        (void)vsmr_guest_mappable(g, e->fetched, e->words);
+        memset(e->fetched, 0, e->words * 8);
+    }
     if (rc < 0) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", vsmr_errmsg());
@@ -271,7 +279,7 @@ static void close_epoch(struct vsmr_engine *e, bool committed)
         "event=%s epoch=%llu index=%llu dirty_local=%llu dirty_peer=%llu "
         "union=%llu divergent=%llu bytes_sent=%llu bytes_raw=%llu "
         "inputs=%llu outputs_held=%llu outputs_released=%llu ms_paused=%.2f "
-        "ms_drain=%.2f ms_dirty=%.2f ms_hash=%.2f ms_transfer=%.2f "
+        "ms_await_peer=%.2f ms_drain=%.2f ms_dirty=%.2f ms_hash=%.2f ms_transfer=%.2f "
         "ms_apply=%.2f ms_verify=%.2f ms_ack=%.2f%s%s",
         committed ? "epoch_committed" : "epoch_aborted",
         (unsigned long long)e->cur.epoch, (unsigned long long)e->cur.index,
@@ -284,7 +292,7 @@ static void close_epoch(struct vsmr_engine *e, bool committed)
         (unsigned long long)e->cur.inputs,
         (unsigned long long)e->cur.outputs_held,
         (unsigned long long)e->cur.outputs_released, e->cur.ms_paused,
-        e->cur.ms_drain, e->cur.ms_dirty, e->cur.ms_hash, e->cur.ms_transfer,
+        e->cur.ms_await_peer, e->cur.ms_drain, e->cur.ms_dirty, e->cur.ms_hash, e->cur.ms_transfer,
         e->cur.ms_apply, e->cur.ms_verify, e->cur.ms_ack,
         committed ? "" : " reason=", committed ? "" : st.reason);
     memset(&e->cur, 0, sizeof e->cur);
@@ -389,6 +397,7 @@ static int act_apply(struct vsmr_engine *e)
 
 static int act_pause(struct vsmr_engine *e)
 {
+    vsmr_engine_mark(e, &e->cur.ms_await_peer);
     e->waiting_served = true;
     e->t_last = e->t_paused = vsmr_engine_now_ms();
     return VSMR_OK;

@@ -75,10 +75,11 @@ struct vsmr_epoch_metrics {
     uint64_t bytes_sent;         /* sync frames this side sent */
     uint64_t bytes_raw;          /* the same frames, uncompressed */
     uint64_t inputs, outputs_held, outputs_released;
-    /* milliseconds: waiting for inputs to be served, dirty exchange,
+    /* milliseconds: the primary running on until the backup stopped (not
+     * a stall); then waiting for inputs to be served, dirty exchange,
      * hashing, comparing+transfer, apply, verify, ack; and paused total */
-    double ms_drain, ms_dirty, ms_hash, ms_transfer, ms_apply, ms_verify,
-           ms_ack, ms_paused;
+    double ms_await_peer, ms_drain, ms_dirty, ms_hash, ms_transfer,
+           ms_apply, ms_verify, ms_ack, ms_paused;
     bool committed;
 };
 

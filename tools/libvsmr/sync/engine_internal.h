@@ -102,6 +102,8 @@ int engine_apply(struct vsmr_engine *e);
 int engine_verify(struct vsmr_engine *e, uint64_t *lo, uint64_t *hi);
 int engine_send_ack(struct vsmr_engine *e, uint64_t lo, uint64_t hi);
 int engine_send_abort(struct vsmr_engine *e, const char *reason);
+int engine_send_abort_epoch(struct vsmr_engine *e, uint64_t epoch,
+                            const char *reason);
 int engine_on_frame(struct vsmr_engine *e, const uint8_t *frame, size_t len);
 void engine_clear_epoch(struct vsmr_engine *e);
 

@@ -201,9 +201,15 @@ int engine_send_ack(struct vsmr_engine *e, uint64_t lo, uint64_t hi)
 
 int engine_send_abort(struct vsmr_engine *e, const char *reason)
 {
+    return engine_send_abort_epoch(e, epoch_of(e), reason);
+}
+
+int engine_send_abort_epoch(struct vsmr_engine *e, uint64_t epoch,
+                            const char *reason)
+{
     size_t n = strlen(reason);
     struct vsmr_wire_sync m = {.type = VSMR_WIRE_SYNC_ABORT,
-                               .epoch = epoch_of(e), .reason = reason,
+                               .epoch = epoch, .reason = reason,
                                .reason_len = (uint32_t)(n > VSMR_WIRE_MAX_REASON
                                                         ? VSMR_WIRE_MAX_REASON : n)};
     return send_msg(e, &m);
@@ -221,6 +227,21 @@ void engine_clear_epoch(struct vsmr_engine *e)
 
 /* --- frames from the peer ------------------------------------------------ */
 
+/* The peer stopped for an epoch this side left behind (a backup that
+ * replayed a stale SYNC entry while catching up). A primary sends
+ * nothing of its own epoch until the backup's bitmap for it arrives, so
+ * the backup would wait for that epoch's frames until its timeout:
+ * an ABORT for it lets the backup move on at once. */
+static void tell_epoch_over(struct vsmr_engine *e, uint64_t stale,
+                            uint64_t ours)
+{
+    char why[96];
+    snprintf(why, sizeof why, "epoch %llu is over, the other side is at "
+             "epoch %llu", (unsigned long long)stale,
+             (unsigned long long)ours);
+    engine_send_abort_epoch(e, stale, why);
+}
+
 static int on_dirty(struct vsmr_engine *e, const struct vsmr_wire_sync *m)
 {
     if (m->guest_pages != e->pages)
@@ -230,6 +251,8 @@ static int on_dirty(struct vsmr_engine *e, const struct vsmr_wire_sync *m)
     struct vsmr_sync_status st;
     vsmr_sync_get_status(e->sync, &st);
     int rc = vsmr_sync_peer_dirty(e->sync, m->epoch);
+    if (rc < 0 && m->epoch < st.epoch)
+        tell_epoch_over(e, m->epoch, st.epoch);
     if (rc < 0)
         return rc;
     /* Early (next epoch) bitmaps land in the same buffer: clear_epoch ran

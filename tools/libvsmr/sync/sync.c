@@ -22,6 +22,7 @@ struct vsmr_sync {
 
     bool local_dirty, peer_dirty, local_hashes, peer_hashes;
     bool pages_sent, peer_done, applied, verified, peer_acked;
+    bool pause_deferred;                /* primary: until the peer stopped */
     uint64_t digest[2], peer_digest[2];
     uint64_t early_dirty, early_done;   /* epoch of an early message */
 
@@ -98,7 +99,7 @@ static void clear_epoch(struct vsmr_sync *s)
 {
     s->local_dirty = s->peer_dirty = s->local_hashes = s->peer_hashes = false;
     s->pages_sent = s->peer_done = s->applied = s->verified = false;
-    s->peer_acked = false;
+    s->peer_acked = s->pause_deferred = false;
 }
 
 int vsmr_sync_begin(struct vsmr_sync *s, uint64_t epoch, uint64_t index)
@@ -134,13 +135,20 @@ int vsmr_sync_begin(struct vsmr_sync *s, uint64_t epoch, uint64_t index)
         return VSMR_OK;
     }
     s->phase = VSMR_SYNC_PAUSING;
+    /* A VSMR primary's guest runs on (with no input after index) until
+     * the backup has stopped at the same index and sent its bitmap: the
+     * primary's stall then holds none of the backup's way there. */
+    if (primary(s) && !remus(s) && !s->peer_dirty) {
+        s->pause_deferred = true;
+        return VSMR_OK;
+    }
     push(s, VSMR_SYNC_ACT_PAUSE);
     return VSMR_OK;
 }
 
 int vsmr_sync_paused(struct vsmr_sync *s)
 {
-    if (s->phase != VSMR_SYNC_PAUSING)
+    if (s->phase != VSMR_SYNC_PAUSING || s->pause_deferred)
         return out_of_turn(s, "paused");
     s->phase = VSMR_SYNC_DIRTY;
     push(s, VSMR_SYNC_ACT_FETCH_DIRTY);
@@ -290,6 +298,10 @@ int vsmr_sync_peer_dirty(struct vsmr_sync *s, uint64_t epoch)
         (s->phase != VSMR_SYNC_PAUSING && s->phase != VSMR_SYNC_DIRTY))
         return stale(s, "dirty bitmap", epoch);
     s->peer_dirty = true;
+    if (s->pause_deferred) {
+        s->pause_deferred = false;
+        push(s, VSMR_SYNC_ACT_PAUSE);
+    }
     maybe_hash(s);
     return VSMR_OK;
 }

@@ -7,7 +7,10 @@
  * The same core runs on the primary and on the backup; the witness runs
  * none. One epoch, VSMR mode (docs/sync-protocol.md):
  *
- *   both:    PAUSE after input i -> FETCH_DIRTY -> SEND_DIRTY
+ *   backup:  PAUSE after input i -> FETCH_DIRTY -> SEND_DIRTY
+ *   primary: (backup's bitmap) -> PAUSE after input i -> FETCH_DIRTY
+ *            -> SEND_DIRTY (its guest runs, with no later input, until
+ *            the backup has stopped)
  *   both:    (own + peer bitmap) -> HASH the union U
  *   backup:  SEND_HASHES                   primary: (peer hashes) ->
  *                                          SEND_PAGES of the divergent set V

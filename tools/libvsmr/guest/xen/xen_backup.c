@@ -6,7 +6,6 @@
  * (xen_reconnect.c), then slow resume as a new domain and unpause.
  */
 #include <errno.h>
-#include <time.h>
 
 #include "common/err.h"
 #include "guest/xen/xen_guest.h"
@@ -42,15 +41,14 @@ static int shut_down(struct xen_guest *x)
     if (xc_domain_shutdown(x->xch, x->domid, SHUTDOWN_suspend) < 0)
         return vsmr_fail_errno(VSMR_ESYS, "domain %u: shutdown(suspend) "
                                "failed", x->domid);
-    for (int i = 0; i < SHUTDOWN_TIMEOUT_MS; i++) {
+    for (double t0 = xen_now_ms(); xen_now_ms() - t0 < SHUTDOWN_TIMEOUT_MS;
+         xen_sleep_ms(1)) {
         xc_dominfo_t info;
         int rc = xen_domain_info(x, &info);
         if (rc < 0)
             return rc;
         if (info.shutdown)
             return VSMR_OK;
-        struct timespec ts = {0, 1000000L};
-        nanosleep(&ts, NULL);
     }
     return vsmr_fail(VSMR_ETIMEDOUT, "domain %u did not reach the shut-down "
                      "state within %d ms", x->domid, SHUTDOWN_TIMEOUT_MS);

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/err.h"
 #include "guest/xen/xen_guest.h"
@@ -52,20 +51,18 @@ static int each_device(struct xen_guest *x, device_fn fn, void *ctx)
     return rc;
 }
 
-static void sleep_1ms(void)
-{
-    struct timespec ts = {0, 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Waits until the backend's state is want; VSMR_ETIMEDOUT naming it. */
+/* Waits until the backend's state is want, for timeout_ms of real time
+ * (a read of xenstore takes milliseconds in a loaded dom0, so counting
+ * reads is no clock: a single-vCPU dom0 took 84 s to give up on a
+ * 15,000-read wait); VSMR_ETIMEDOUT naming it. */
 static int wait_state(struct xen_guest *x, struct xs_handle *xs,
                       const char *be, const char *want, int timeout_ms)
 {
     char sp[300];
     snprintf(sp, sizeof sp, "%s/state", be);
     char *st = NULL;
-    for (int k = 0; k <= timeout_ms; k++) {
+    double deadline = xen_now_ms() + timeout_ms;
+    for (int pause = 1;; xen_poll_wait(&pause, deadline)) {
         unsigned int len;
         free(st);
         st = xs_read(xs, XBT_NULL, sp, &len);
@@ -73,8 +70,8 @@ static int wait_state(struct xen_guest *x, struct xs_handle *xs,
             free(st);
             return VSMR_OK;
         }
-        if (k < timeout_ms)
-            sleep_1ms();
+        if (xen_now_ms() >= deadline)
+            break;
     }
     int rc = vsmr_fail(VSMR_ETIMEDOUT, "domain %u: backend %s stays in "
                        "state %s (waited %d ms for %s)", x->domid, be,

@@ -91,7 +91,13 @@ int xen_devices_connected(vsmr_guest *g, int timeout_ms, bool *up);
 
 /* xen_reconnect.c: new toolstack event channels, new xenstore connection */
 int xen_reconnect(struct xen_guest *x);
-double xen_now_ms(void);   /* CLOCK_MONOTONIC, for the figures */
+/* xen_clock.c */
+#define XEN_POLL_MAX_MS 10
+double xen_now_ms(void);   /* CLOCK_MONOTONIC */
+void xen_sleep_ms(int ms);
+/* Sleeps *pause_ms (not past deadline_ms) and doubles it, up to
+ * XEN_POLL_MAX_MS: the pace of a poll that reads xenstore. */
+void xen_poll_wait(int *pause_ms, double deadline_ms);
 
 /* xen_xsacl.c: the xenstore nodes naming a domain, kept across a release */
 struct xen_acl_snapshot;

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/err.h"
 #include "guest/xen/xen_guest.h"
@@ -50,13 +49,6 @@ static int write_port(struct xen_guest *x, struct xs_handle *xs,
         return vsmr_fail_errno(VSMR_ESYS, "domain %u: cannot write %s",
                                x->domid, p);
     return VSMR_OK;
-}
-
-double xen_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* Milliseconds since *t, and *t moved to now. */

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/err.h"
 #include "guest/xen/xen_guest.h"
@@ -19,19 +18,6 @@
  * request in the lab. */
 #define ACK_TIMEOUT_MS     30000   /* guest reads and clears the request */
 #define SUSPEND_TIMEOUT_MS 30000   /* guest reaches "shut down: suspend" */
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* True once the guest has taken the request (node empty or gone). */
 static bool request_taken(struct xs_handle *xs, const char *path)
@@ -64,7 +50,7 @@ static int resume_domain(struct xen_guest *x, bool fast)
  * suspends anyway within a grace period, resume it in place. */
 static void cancel_late_suspend(struct xen_guest *x)
 {
-    for (long t0 = now_ms(); now_ms() - t0 < 2000; sleep_ms(10)) {
+    for (double t0 = xen_now_ms(); xen_now_ms() - t0 < 2000; xen_sleep_ms(10)) {
         xc_dominfo_t info;
         if (xen_domain_info(x, &info) < 0)
             return;
@@ -91,7 +77,8 @@ int xen_suspend(vsmr_guest *g)
     if (!xs_write(xs, XBT_NULL, path, "suspend", strlen("suspend")))
         return vsmr_fail_errno(VSMR_ESYS, "domain %u: cannot write %s",
                                x->domid, path);
-    long t0 = now_ms();
+    double t0 = xen_now_ms();
+    int pause = 1;    /* the guest's own xenstore work is what we wait for */
     for (unsigned n = 0; !request_taken(xs, path); n++) {
         /* A guest that crashed never takes it: say so now, not in 30 s. */
         xc_dominfo_t info;
@@ -104,7 +91,7 @@ int xen_suspend(vsmr_guest *g)
                              info.crashed ? "crashed" : "shut down",
                              info.shutdown_reason);
         }
-        if (now_ms() - t0 > ACK_TIMEOUT_MS) {
+        if (xen_now_ms() - t0 > ACK_TIMEOUT_MS) {
             xs_write(xs, XBT_NULL, path, "", 0);
             cancel_late_suspend(x);
             return vsmr_fail(VSMR_ETIMEDOUT, "domain %u did not take the "
@@ -112,7 +99,7 @@ int xen_suspend(vsmr_guest *g)
                              "driver?); it was left running", x->domid,
                              ACK_TIMEOUT_MS);
         }
-        sleep_ms(1);
+        xen_poll_wait(&pause, t0 + ACK_TIMEOUT_MS + 1);
     }
     for (;;) {
         xc_dominfo_t info;
@@ -124,11 +111,11 @@ int xen_suspend(vsmr_guest *g)
             return vsmr_fail(VSMR_ESTATE, "domain %u shut down (reason %u) "
                              "instead of suspending", x->domid,
                              info.shutdown_reason);
-        if (now_ms() - t0 > SUSPEND_TIMEOUT_MS)
+        if (xen_now_ms() - t0 > SUSPEND_TIMEOUT_MS)
             return vsmr_fail(VSMR_ETIMEDOUT, "domain %u took the suspend "
                              "request but did not suspend within %d ms",
                              x->domid, SUSPEND_TIMEOUT_MS);
-        sleep_ms(1);
+        xen_sleep_ms(1);     /* a hypercall, not xenstore */
     }
     /* Hold a pause reference so that a resume cannot let it run before the
      * caller says so; xen_resume drops it. */

@@ -187,7 +187,7 @@ lab-check: lab
 # VSMR, in one lab boot; the table and the VSMR/Remus ratios
 # (docs/benchmarks.md). CONNS=, SECONDS_RUN=, INTERVAL_MS=, RATE= tune it.
 compare: lab
-	@bash tests/lab/run.sh --name compare --env "$(strip $(if $(CONNS),CONNS=$(CONNS)) $(if $(SECONDS_RUN),SECONDS_RUN=$(SECONDS_RUN)) $(if $(INTERVAL_MS),INTERVAL_MS=$(INTERVAL_MS)) $(if $(RATE),RATE=$(RATE)) $(if $(PHASES),PHASES=$(PHASES)) $(if $(DEPTH),DEPTH=$(DEPTH)))" \
+	@bash tests/lab/run.sh --name compare --env "$(strip $(if $(CONNS),CONNS=$(CONNS)) $(if $(SECONDS_RUN),SECONDS_RUN=$(SECONDS_RUN)) $(if $(INTERVAL_MS),INTERVAL_MS=$(INTERVAL_MS)) $(if $(RATE),RATE=$(RATE)) $(if $(PHASES),PHASES=$(PHASES)) $(if $(DEPTH),DEPTH=$(DEPTH)) $(if $(BACKUP_WAIT_MS),BACKUP_WAIT_MS=$(BACKUP_WAIT_MS)))" \
 	  tests/lab/compare.sh; rc=$$?; sh tests/lab/compare-table.sh build/lab/compare/compare.log; exit $$rc
 
 lab-bench: lab   # two vCPUs: the figures compare 1 and 2 hashing threads

@@ -122,7 +122,10 @@ done
 echo "HOLD: $vif still delivering after 5 s ($prev)"
 H
 echo "$(el) ===== $SYNCS syncs, verify mode, then failover"
-timeout 900 vsmr-xen-statecopy "$A" "$B" --syncs "$SYNCS" --interval-ms 1500 --verify --spare-port \
+# Bounded well inside the harness's 900 s (a normal run takes ~250 s), so
+# that a hang is reported with where everything waits, not as a silent
+# harness timeout (seen once in CI, 2026-12-08: no output after sync 2).
+timeout -k 10 480 vsmr-xen-statecopy "$A" "$B" --syncs "$SYNCS" --interval-ms 1500 --verify --spare-port \
   --hash-threads "${HASH_THREADS:-2}" \
   --probe "bash /tmp/probeB.sh $B" \
   --hold-inputs "bash /tmp/hold.sh vif$A.0" \
@@ -130,6 +133,12 @@ timeout 900 vsmr-xen-statecopy "$A" "$B" --syncs "$SYNCS" --interval-ms 1500 --v
   --failover "xl destroy guestA && brctl delif xenbr1 vif$B.0 && brctl addif xenbr0 vif$B.0" \
   | tee /tmp/statecopy.log
 rc=${PIPESTATUS[0]}
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then   # hung: who waits where
+  echo "$(el) statecopy timed out: blocked processes and xenstored's health"
+  ps -eo pid,stat,wchan:32,etimes,cmd | awk '$2 ~ /D|S/ && $0 !~ /\[/' | grep -v "ps -eo" | tail -40
+  timeout 5 xenstore-read /local/domain/0/name || echo "xenstored does not answer within 5 s"
+  xl list
+fi
 if [ "$rc" != 0 ]; then   # evidence for a hung domain: event channels, vCPUs
   echo "$(el) statecopy failed: Xen's view of event channels and vCPUs"
   xl debug-keys e; xl debug-keys q; xl dmesg | grep -v "HVM.*\(save\|restore\)" | tail -150

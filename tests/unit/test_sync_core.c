@@ -34,6 +34,19 @@ static const char *drain(struct vsmr_sync *s)
     return buf;
 }
 
+/* Either role: the peer's bitmap for epoch 1 came before our SYNC entry,
+ * so the pause comes at once and hashing right after our own bitmap. */
+static void epoch_one_after_an_early_bitmap(struct vsmr_sync *s)
+{
+    ck_assert_int_eq(vsmr_sync_peer_dirty(s, 1), VSMR_OK);
+    ck_assert_int_eq(vsmr_sync_begin(s, 1, 10), VSMR_OK);
+    ck_assert_str_eq(drain(s), "pause");
+    vsmr_sync_paused(s);
+    ck_assert_str_eq(drain(s), "fetch-dirty");
+    vsmr_sync_dirty_fetched(s);
+    ck_assert_str_eq(drain(s), "send-dirty hash");
+}
+
 START_TEST(primary_vsmr_epoch)
 {
     struct vsmr_sync *s = mk(VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_VSMR, true);
@@ -69,13 +82,7 @@ END_TEST
 START_TEST(primary_pauses_at_once_after_an_early_bitmap)
 {
     struct vsmr_sync *s = mk(VSMR_SYNC_PRIMARY, VSMR_SYNC_MODE_VSMR, false);
-    ck_assert_int_eq(vsmr_sync_peer_dirty(s, 1), VSMR_OK);
-    ck_assert_int_eq(vsmr_sync_begin(s, 1, 10), VSMR_OK);
-    ck_assert_str_eq(drain(s), "pause");
-    vsmr_sync_paused(s);
-    ck_assert_str_eq(drain(s), "fetch-dirty");
-    vsmr_sync_dirty_fetched(s);
-    ck_assert_str_eq(drain(s), "send-dirty hash");
+    epoch_one_after_an_early_bitmap(s);
     /* An abort while the pause waits: resumes (a no-op for a running
      * guest) and the next epoch starts clean. */
     ck_assert_int_eq(vsmr_sync_begin(s, 2, 20), VSMR_ESTATE);
@@ -95,14 +102,7 @@ END_TEST
 START_TEST(backup_vsmr_epoch_with_early_dirty)
 {
     struct vsmr_sync *s = mk(VSMR_SYNC_BACKUP, VSMR_SYNC_MODE_VSMR, false);
-    /* The primary's bitmap for epoch 1 arrives before our SYNC entry. */
-    ck_assert_int_eq(vsmr_sync_peer_dirty(s, 1), VSMR_OK);
-    ck_assert_int_eq(vsmr_sync_begin(s, 1, 10), VSMR_OK);
-    ck_assert_str_eq(drain(s), "pause");
-    vsmr_sync_paused(s);
-    ck_assert_str_eq(drain(s), "fetch-dirty");
-    vsmr_sync_dirty_fetched(s);
-    ck_assert_str_eq(drain(s), "send-dirty hash");
+    epoch_one_after_an_early_bitmap(s);   /* the primary's bitmap first */
     vsmr_sync_hashed(s);
     ck_assert_str_eq(drain(s), "send-hashes");
     ck_assert_int_eq(vsmr_sync_peer_done(s, 1), VSMR_OK);
